@@ -1,0 +1,362 @@
+"""The `kg` command line.
+
+Exit codes: 0 success; 1 the work was done but something failed (a notebook with errors,
+a query the store rejected); 2 the command itself was wrong (usage, unknown names).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from harvesters.notebooks import HarvestReport, NotebookResult, UsageError, harvest
+from kg.formats import RDF_FORMATS, rdf_format_for_path
+from kg.queries import get_named_query, named_queries
+from kg.results import FORMAT_NAMES, FormatMismatch, write_result
+from kg.store import QuerySyntaxError, Store, StoreError, open_store
+from kg.terms import from_text
+from kg.workflows import AmbiguousWorkflow, WorkflowNotFound, list_workflows, show_workflow
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class Context:
+    """Holds the store location; the store is opened only by commands that need it."""
+
+    def __init__(self, location: str | None) -> None:
+        self.location = location
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        with open_store(self.location) as store:
+            yield store
+
+
+def fails_cleanly(command: Callable) -> Callable:
+    """Store and query errors end the command with their message and exit 1, not a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (StoreError, OSError) as exc:
+            errors.print(f"[red]error:[/red] {exc}")
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    "location",
+    envvar="KG_STORE",
+    metavar="LOCATION",
+    help="A directory (default .kg/store), `memory:`, or an http(s):// SPARQL endpoint. Env: KG_STORE.",
+)
+@click.pass_context
+def main(ctx: click.Context, location: str | None) -> None:
+    """oda-kg: a knowledge graph of astronomical analysis workflows."""
+    ctx.obj = Context(location)
+
+
+@main.command("harvest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+@fails_cleanly
+def harvest_command(obj: Context, paths: tuple[Path, ...]) -> None:
+    """Harvest notebooks, directories and MMODA repositories into the graph."""
+    with obj.store() as store, _progress() as progress:
+        task = progress.add_task("harvesting", total=None)
+
+        def advance(result: NotebookResult, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=result.file)
+
+        try:
+            report = harvest(list(paths), store, progress=advance)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from exc
+    _print_report(report)
+    sys.exit(1 if report.failed else 0)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    )
+
+
+def _print_report(report: HarvestReport) -> None:
+    table = Table("notebook", "workflow", "parameters", "outputs", "warnings", "errors", title="Harvest")
+    for result in report.results:
+        wf = result.workflow
+        status = "[green]written[/green]" if result.ok else "[red]not written[/red]"
+        table.add_row(
+            result.file,
+            f"{wf.name} ({status})" if wf else status,
+            str(len(wf.parameters)) if wf else "-",
+            str(len(wf.outputs)) if wf else "-",
+            str(len(result.warnings)),
+            str(len(result.errors)),
+        )
+    console.print(table)
+    for diagnostic in [*report.diagnostics, *(d for r in report.results for d in r.diagnostics)]:
+        colour = "red" if diagnostic.severity == "error" else "yellow"
+        console.print(f"[{colour}]{diagnostic.severity}[/{colour}] {diagnostic.where}: {diagnostic.message}")
+    for path in report.removed:
+        console.print(f"removed {path} (the notebook is gone)")
+    written = len(report.written)
+    console.print(
+        f"{written} workflow{'s' * (written != 1)} written, "
+        f"{sum(len(r.warnings) for r in report.results)} warnings, "
+        f"{sum(len(r.errors) for r in report.results) + len(report.diagnostics)} errors"
+    )
+
+
+@main.command("workflows")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of workflow summaries).")
+@click.pass_obj
+@fails_cleanly
+def workflows_command(obj: Context, as_json: bool) -> None:
+    """List harvested workflows."""
+    with obj.store() as store:
+        workflows = list_workflows(store)
+    if as_json:
+        click.echo(json.dumps(workflows, indent=2))
+        return
+    table = Table("name", "notebook", "parameters", "outputs", "test")
+    for wf in workflows:
+        table.add_row(
+            str(wf["name"]),
+            str(wf["notebook_path"]),
+            str(wf["parameters"]),
+            str(wf["outputs"]),
+            "yes" if wf["is_test"] else "",
+        )
+    console.print(table)
+
+
+@main.group("workflow")
+def workflow_group() -> None:
+    """Inspect one workflow."""
+
+
+@workflow_group.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON description (shape in the README).")
+@click.pass_obj
+@fails_cleanly
+def workflow_show(obj: Context, name: str, as_json: bool) -> None:
+    """Show a workflow by name, notebook path or IRI."""
+    with obj.store() as store:
+        try:
+            wf = show_workflow(store, name)
+        except (WorkflowNotFound, AmbiguousWorkflow) as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(wf, indent=2))
+        return
+    _print_workflow(wf)
+
+
+def _print_workflow(wf: dict) -> None:
+    console.print(f"[bold]{wf['name']}[/bold]  {wf['notebook_path']}  ({wf['repository']})")
+    for key in ("version", "commit", "content_hash"):
+        if wf.get(key):
+            console.print(f"{key}: {wf[key]}")
+    for reference in wf["references"]:
+        console.print(f"reference: {reference}")
+    table = Table(
+        "parameter", "type", "default", "limits", "allowed", "unit", "common", "optional", title="Parameters"
+    )
+    for p in wf["parameters"]:
+        limits = (
+            ""
+            if p["lower_limit"] is None and p["upper_limit"] is None
+            else f"[{p['lower_limit']}, {p['upper_limit']}]"
+        )
+        table.add_row(
+            p["name"],
+            ", ".join(p["types"]),
+            json.dumps(p["default"]) if p["default"] is not None else "",
+            limits,
+            ", ".join(map(str, p["allowed_values"])),
+            p["unit"] or "",
+            p["common_name"] or "",
+            "yes" if p["optional"] else "",
+        )
+    console.print(table)
+    outputs = Table("output", "type", "label", title="Outputs")
+    for o in wf["outputs"]:
+        outputs.add_row(o["name"], ", ".join(o["types"]), o["label"] or "")
+    console.print(outputs)
+    if wf["resources"]:
+        resources = Table("resource", "type", "required", "variable", title="Resources")
+        for r in wf["resources"]:
+            resources.add_row(
+                r["iri"], ", ".join(r["types"]), "yes" if r["required"] else "no", r["env_var"] or ""
+            )
+        console.print(resources)
+
+
+@main.command("query")
+@click.argument("text", required=False)
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the query from a file.",
+)
+@click.option("--name", "name", help="Run a named query from queries/ (`kg query --list` shows them).")
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    metavar="VAR=VALUE",
+    help="Bind a variable: `<iri>` or `oda:Term` for IRIs, else a string.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMAT_NAMES), help="Output format (table/turtle by default)."
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the named queries.")
+@click.pass_obj
+@fails_cleanly
+def query_command(
+    obj: Context,
+    text: str | None,
+    file: Path | None,
+    name: str | None,
+    binds: tuple[str, ...],
+    fmt: str | None,
+    list_queries: bool,
+) -> None:
+    """Run a SPARQL query: QUERY text, --file F or --name NAME."""
+    if list_queries:
+        for query in named_queries().values():
+            params = " ".join(f"--bind {p}=..." for p in query.params)
+            console.print(f"[bold]{query.name}[/bold] {params}\n  {query.title}: {query.description}")
+        return
+    sparql, required = _query_text(text, file, name)
+    bindings = _bindings(binds)
+    missing = [p for p in required if p not in bindings]
+    if missing:
+        raise click.UsageError(f"the query needs --bind for: {', '.join(missing)}")
+    with obj.store() as store:
+        try:
+            result = store.query(sparql, bindings)
+            write_result(result, fmt, sys.stdout.buffer, console)
+        except QuerySyntaxError as exc:
+            errors.print(f"[red]query error:[/red] {exc}")
+            sys.exit(1)
+        except FormatMismatch as exc:
+            raise click.UsageError(str(exc)) from exc
+
+
+def _query_text(text: str | None, file: Path | None, name: str | None) -> tuple[str, list[str]]:
+    given = [x for x in (text, file, name) if x is not None]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of QUERY, --file or --name")
+    if file is not None:
+        return file.read_text(), []
+    if name is not None:
+        try:
+            query = get_named_query(name)
+        except KeyError as exc:
+            raise click.UsageError(str(exc.args[0])) from exc
+        return query.text, list(query.params)
+    return str(text), []
+
+
+def _bindings(binds: tuple[str, ...]):
+    bindings = {}
+    for bind in binds:
+        var, sep, value = bind.partition("=")
+        if not sep or not var:
+            raise click.UsageError(f"--bind takes VAR=VALUE, not {bind!r}")
+        bindings[var.lstrip("?")] = from_text(value)
+    return bindings
+
+
+@main.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--graph", help="IRI of the named graph for triple formats (default graph when absent).")
+@click.option(
+    "--format", "fmt", type=click.Choice(list(RDF_FORMATS)), help="RDF format (guessed from each file name)."
+)
+@click.pass_obj
+@fails_cleanly
+def import_command(obj: Context, files: tuple[Path, ...], graph: str | None, fmt: str | None) -> None:
+    """Bulk-import RDF files; a bad file is reported and the others still load."""
+    from pyoxigraph import NamedNode
+
+    failed = False
+    with obj.store() as store:
+        for path in files:
+            try:
+                format_ = RDF_FORMATS[fmt] if fmt else rdf_format_for_path(path.name)
+                store.import_file(path, format_.rdf, NamedNode(graph) if graph else None)
+            except (ValueError, StoreError) as exc:
+                errors.print(f"[red]error:[/red] {path}: {exc}")
+                failed = True
+                continue
+            console.print(f"imported {path}")
+    sys.exit(1 if failed else 0)
+
+
+@main.command("export")
+@click.argument("out", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([n for n, f in RDF_FORMATS.items() if f.has_graphs]),
+    help="Dataset format (default: from OUT's name, else trig).",
+)
+@click.pass_obj
+@fails_cleanly
+def export_command(obj: Context, out: Path | None, fmt: str | None) -> None:
+    """Export the whole dataset, named graphs included, to OUT or standard output."""
+    format_ = RDF_FORMATS[fmt] if fmt else (rdf_format_for_path(out.name) if out else RDF_FORMATS["trig"])
+    if not format_.has_graphs:
+        raise click.UsageError(f"{format_.name} cannot carry named graphs; use trig, nquads or jsonld")
+    with obj.store() as store:
+        if out is None:
+            store.export(sys.stdout.buffer, format_.rdf)
+        else:
+            with out.open("wb") as handle:
+                store.export(handle, format_.rdf)
+
+
+@main.group("ontology")
+def ontology_group() -> None:
+    """The ODA ontology shipped with the platform."""
+
+
+@ontology_group.command("check")
+def ontology_check() -> None:
+    """Run the HermiT reasoner: consistency and unsatisfiable classes."""
+    from kg.reasoning import check_consistency
+
+    report = check_consistency()
+    colour = "green" if report.consistent and not report.unsatisfiable else "red"
+    console.print(f"[{colour}]{report.message}[/{colour}] ({report.seconds:.1f} s)")
+    for iri in report.unsatisfiable:
+        console.print(f"  unsatisfiable: {iri}")
+    sys.exit(0 if report.consistent and not report.unsatisfiable else 1)

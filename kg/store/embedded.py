@@ -1,0 +1,172 @@
+"""The embedded store: pyoxigraph in this process, on disk (RocksDB) or in memory.
+
+One process owns an on-disk store (RocksDB holds a lock on the directory); every other
+process reaches it over HTTP through `kg serve`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Triple
+
+from kg.store.base import (
+    QueryResult,
+    QuerySyntaxError,
+    Store,
+    StoreError,
+    Term,
+    drop_graphs_update,
+    require_dataset_format,
+)
+from kg.store.bindings import bind
+
+MEMORY = "memory:"
+
+
+class EmbeddedStore(Store):
+    """A pyoxigraph store at a directory, or in memory when the location is `memory:`."""
+
+    def __init__(self, location: str | Path) -> None:
+        self.location = str(location)
+        self._handle: pyoxigraph.Store | None = _open(self.location)
+        # Serialises replace_graphs: its "does the graph exist?" check must not race another replace.
+        self._replace_lock = threading.Lock()
+
+    @property
+    def _db(self) -> pyoxigraph.Store:
+        if self._handle is None:
+            raise StoreError(f"{self.location}: the store is closed")
+        return self._handle
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, Term] | None = None,
+        *,
+        default_graph: Sequence[NamedNode] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+    ) -> QueryResult:
+        """Bindings go through `bind`, not pyoxigraph's substitutions, which refuse variables
+        the query does not select (e.g. one only used in a FILTER)."""
+        with _sparql_errors():
+            return self._db.query(
+                bind(sparql, bindings or {}), **_dataset_options(default_graph, named_graphs)
+            )
+
+    def update(self, sparql: str) -> None:
+        with _sparql_errors():
+            self._db.update(sparql)
+
+    def replace_graphs(self, graphs: Mapping[NamedNode, Sequence[Triple]]) -> None:
+        """New graphs go in with one `extend`; existing ones with one DROP + INSERT DATA update.
+
+        Both are transactions, so a crash never leaves a half-replaced graph, and the common
+        case (harvesting notebooks not seen before) skips SPARQL parsing altogether.
+        """
+        with self._replace_lock, _sparql_errors():
+            existing = {graph for graph in graphs if self._db.contains_named_graph(graph)}
+            new_quads = [
+                Quad(triple.subject, triple.predicate, triple.object, graph)
+                for graph, triples in graphs.items()
+                if graph not in existing
+                for triple in triples
+            ]
+            if new_quads:
+                self._db.extend(new_quads)
+            if existing:
+                self._db.update(_replace_update({graph: graphs[graph] for graph in existing}))
+
+    def drop_graphs(self, graphs: Iterable[NamedNode]) -> None:
+        update = drop_graphs_update(graphs)
+        if update:
+            with _sparql_errors():
+                self._db.update(update)
+
+    def named_graphs(self) -> list[NamedNode]:
+        with _sparql_errors():
+            return [graph for graph in self._db.named_graphs() if isinstance(graph, NamedNode)]
+
+    def import_file(self, path: Path, format: RdfFormat, graph: NamedNode | None = None) -> None:
+        """Bulk-load a file; on a syntax error nothing is written.
+
+        pyoxigraph 0.5's bulk loader stages the whole file and commits only at the end, so a
+        bad line (even past its 1M-quad batches) leaves the store untouched; the tests pin it.
+        """
+        try:
+            self._db.bulk_load(path=path, format=format, to_graph=graph or DefaultGraph())
+        except SyntaxError as error:
+            raise StoreError(f"{path} is not valid {format.name}, nothing was imported: {error}") from error
+        except OSError as error:
+            raise StoreError(f"cannot import {path}: {error}") from error
+
+    def export(self, output: BinaryIO, format: RdfFormat) -> None:
+        require_dataset_format(format)
+        with _sparql_errors():
+            self._db.dump(output, format)
+
+    def close(self) -> None:
+        """Drop the pyoxigraph store, which releases the RocksDB lock once no result still uses it."""
+        self._handle = None
+
+
+def _open(location: str) -> pyoxigraph.Store:
+    if location == MEMORY:
+        return pyoxigraph.Store()
+    path = Path(location)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return pyoxigraph.Store(path)
+    except OSError as error:
+        if "lock" in str(error).lower():
+            raise StoreError(
+                f"{path}: the store is in use by another process; only one process can open it. "
+                "Go through that process over HTTP (start it with `kg serve` and point KG_STORE "
+                "at its URL), or stop it first."
+            ) from error
+        raise StoreError(f"{path}: cannot open the store: {error}") from error
+
+
+def _dataset_options(
+    default_graph: Sequence[NamedNode] | None, named_graphs: Sequence[NamedNode] | None
+) -> dict[str, object]:
+    """Union default graph unless graphs are named; then exactly those, as the SPARQL protocol says."""
+    if not default_graph and not named_graphs:
+        return {"use_default_graph_as_union": True}
+    return {"default_graph": list(default_graph or []), "named_graphs": list(named_graphs or [])}
+
+
+def _replace_update(graphs: Mapping[NamedNode, Sequence[Triple]]) -> str:
+    """DROP then INSERT DATA in one update, built from the terms' escaped N-Triples forms.
+
+    All graphs share one INSERT DATA block: a blank node label may not span two blocks, and
+    one block keeps a label shared between graphs one node, as `extend` does.
+    """
+    blocks = "\n".join(
+        f"GRAPH {graph} {{\n{_ntriples(triples)}}}" for graph, triples in graphs.items() if triples
+    )
+    drop = drop_graphs_update(graphs)
+    return f"{drop} ;\nINSERT DATA {{\n{blocks}\n}}" if blocks else drop
+
+
+def _ntriples(triples: Sequence[Triple]) -> str:
+    """`str()` of a pyoxigraph triple is its escaped N-Triples form, minus the final dot."""
+    return "".join(f"{triple} .\n" for triple in triples)
+
+
+@contextmanager
+def _sparql_errors() -> Iterator[None]:
+    """pyoxigraph's exceptions as the store's: parse errors keep the parser's line:column."""
+    try:
+        yield
+    except SyntaxError as error:
+        raise QuerySyntaxError(str(error)) from error
+    except RuntimeError as error:  # evaluation failures, e.g. CREATE GRAPH on an existing graph
+        raise StoreError(str(error)) from error
+    except OSError as error:
+        raise StoreError(f"store I/O failed: {error}") from error
