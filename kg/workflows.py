@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Triple
 
 from kg.namespaces import KG, ODA, RDF, SCHEMA, SPARQL_PROLOGUE
 from kg.queries import get_named_query
@@ -59,6 +59,12 @@ def find_workflow(store: Store, key: str) -> tuple[NamedNode, NamedNode]:
         paths = ", ".join(sorted(m["wf"].value for m in matches))
         raise AmbiguousWorkflow(f"{len(matches)} workflows are named {key!r}; give one of: {paths}")
     return matches[0]["wf"], matches[0]["g"]
+
+
+def workflow_graph_triples(store: Store, key: str) -> list[Triple]:
+    """Every triple of the workflow's own graph, e.g. to check it against the shapes."""
+    _, graph = find_workflow(store, key)
+    return [Triple(r["s"], r["p"], r["o"]) for r in store.select(_GRAPH, {"g": graph})]
 
 
 def show_workflow(store: Store, key: str) -> dict[str, object]:

@@ -6,6 +6,7 @@ import json
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from kg import __version__
 from kg.iris import member_iri, workflow_iri
 from kg.namespaces import KG, ODA, PROV, RDF, SCHEMA, XSD
 
@@ -39,6 +40,7 @@ def workflow_triples(workflow: Workflow, harvested_at: str) -> list[Triple]:
         Triple(wf, KG.contentHash, Literal(workflow.content_hash)),
         Triple(wf, KG.isTest, Literal(workflow.is_test)),
         Triple(wf, KG.harvestedAt, Literal(harvested_at, datatype=XSD.dateTime)),
+        Triple(wf, KG.harvester, Literal(f"oda-kg {__version__}")),
     ]
     optional = (
         (KG.commit, repository.commit),
