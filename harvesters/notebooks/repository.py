@@ -153,7 +153,7 @@ def repository_for(root: Path) -> Repository:
     """Identity and metadata of a repository root."""
     top = _git(root, "rev-parse", "--show-toplevel")
     remote = _git(root, "remote", "get-url", "origin") if top else None
-    iri = public_url(remote) if remote and Path(top) == root else root.as_uri()
+    iri = public_url(remote, root) if remote and Path(top) == root else root.as_uri()
     return Repository(
         root=str(root),
         iri=iri,
@@ -163,16 +163,21 @@ def repository_for(root: Path) -> Repository:
     )
 
 
-def public_url(remote: str) -> str:
-    """A git remote as a browsable URL without credentials: `git@host:a/b.git` -> `https://host/a/b`."""
-    scp = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", remote)
+def public_url(remote: str, root: Path | None = None) -> str:
+    """A git remote as a browsable URL without credentials: `git@host:a/b.git` -> `https://host/a/b`;
+    a remote on this machine (a path, relative to `root`) becomes its `file:` IRI."""
+    scp = re.match(r"^[\w.-]+@([\w.-]+):(?!//)(.+)$", remote)
     if scp:
         remote = f"https://{scp[1]}/{scp[2]}"
     parts = urlsplit(remote)
+    if parts.scheme in ("", "file"):
+        local = Path(parts.path if parts.scheme else remote)
+        return ((root or Path.cwd()) / local).resolve().as_uri()
     netloc = parts.hostname or ""
-    if parts.port:
+    if parts.port and parts.scheme in ("http", "https"):
         netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.removesuffix(".git"), "", ""))
+    scheme = parts.scheme if parts.scheme in ("http", "https") else "https"
+    return urlunsplit((scheme, netloc, parts.path.removesuffix(".git"), "", ""))
 
 
 def _git(directory: Path, *args: str) -> str | None:

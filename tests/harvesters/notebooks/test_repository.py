@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -53,10 +54,14 @@ def test_git_repository_records_remote_without_credentials_and_commit(tmp_path):
         ("git@github.com:oda/analysis.git", "https://github.com/oda/analysis"),
         ("https://token@gitlab.com/a/b.git", "https://gitlab.com/a/b"),
         ("https://gitlab.example.org:8443/a/b", "https://gitlab.example.org:8443/a/b"),
+        ("ssh://git@github.com:22/oda/analysis.git", "https://github.com/oda/analysis"),
+        ("/srv/git/analysis.git", "file:///srv/git/analysis.git"),
+        ("file:///srv/git/analysis", "file:///srv/git/analysis"),
+        ("../upstream", "file:///srv/upstream"),
     ],
 )
 def test_public_url(remote, url):
-    assert public_url(remote) == url
+    assert public_url(remote, Path("/srv/work")) == url
 
 
 def test_mmoda_yaml_selects_notebooks_by_path_and_pattern(tmp_path):
