@@ -108,9 +108,32 @@ def _progress() -> Progress:
     )
 
 
+#: Up to this many notebooks the harvest summary has a row per notebook, beyond it a row per repository.
+_ROWS_PER_NOTEBOOK = 50
+
+
 def _print_report(report: HarvestReport) -> None:
+    if len(report.results) <= _ROWS_PER_NOTEBOOK:
+        console.print(_notebook_table(report.results))
+    else:
+        console.print(_repository_table(report.results))
+    for diagnostic in [*report.diagnostics, *(d for r in report.results for d in r.diagnostics)]:
+        colour = "red" if diagnostic.severity == "error" else "yellow"
+        console.print(f"[{colour}]{diagnostic.severity}[/{colour}] {diagnostic.where}: {diagnostic.message}")
+    for path in report.removed:
+        console.print(f"removed {path} (the notebook is gone)")
+    written = len(report.written)
+    unchanged = f", {len(report.unchanged)} unchanged" if report.unchanged else ""
+    console.print(
+        f"{written} workflow{'s' * (written != 1)} written{unchanged}, "
+        f"{sum(len(r.warnings) for r in report.results)} warnings, "
+        f"{sum(len(r.errors) for r in report.results) + len(report.diagnostics)} errors"
+    )
+
+
+def _notebook_table(results: list[NotebookResult]) -> Table:
     table = Table("notebook", "workflow", "parameters", "outputs", "warnings", "errors", title="Harvest")
-    for result in report.results:
+    for result in results:
         wf = result.workflow
         status = "[green]written[/green]" if result.ok else "[red]not written[/red]"
         table.add_row(
@@ -121,18 +144,24 @@ def _print_report(report: HarvestReport) -> None:
             str(len(result.warnings)),
             str(len(result.errors)),
         )
-    console.print(table)
-    for diagnostic in [*report.diagnostics, *(d for r in report.results for d in r.diagnostics)]:
-        colour = "red" if diagnostic.severity == "error" else "yellow"
-        console.print(f"[{colour}]{diagnostic.severity}[/{colour}] {diagnostic.where}: {diagnostic.message}")
-    for path in report.removed:
-        console.print(f"removed {path} (the notebook is gone)")
-    written = len(report.written)
-    console.print(
-        f"{written} workflow{'s' * (written != 1)} written, "
-        f"{sum(len(r.warnings) for r in report.results)} warnings, "
-        f"{sum(len(r.errors) for r in report.results) + len(report.diagnostics)} errors"
-    )
+    return table
+
+
+def _repository_table(results: list[NotebookResult]) -> Table:
+    """Totals per repository: a big harvest's summary must stay readable (and fast to print)."""
+    totals: dict[str, list[int]] = {}
+    for result in results:
+        wf = result.workflow
+        key = wf.repository.iri if wf else "(unreadable notebooks)"
+        row = totals.setdefault(key, [0, 0, 0, 0, 0, 0])
+        counts = (1, int(result.ok), len(wf.parameters) if wf else 0, len(wf.outputs) if wf else 0)
+        for index, value in enumerate((*counts, len(result.warnings), len(result.errors))):
+            row[index] += value
+    columns = ("repository", "notebooks", "written", "parameters", "outputs", "warnings", "errors")
+    table = Table(*columns, title="Harvest")
+    for key, row in totals.items():
+        table.add_row(key, *map(str, row))
+    return table
 
 
 @main.command("workflows")

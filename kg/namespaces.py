@@ -15,18 +15,20 @@ class Namespace:
     Not a `str` subclass on purpose: `ODA.format` must be the term, not `str.format`.
     """
 
-    __slots__ = ("iri",)
-
     def __init__(self, iri: str) -> None:
         self.iri = iri
 
     def __getattr__(self, local: str) -> NamedNode:
+        """Called only the first time a term is asked for: it is then kept as an attribute, so
+        harvesting, which asks for the same few terms millions of times, pays a dict lookup."""
         if local.startswith("__"):
             raise AttributeError(local)
-        return NamedNode(self.iri + local)
+        term = NamedNode(self.iri + local)
+        setattr(self, local, term)
+        return term
 
     def __getitem__(self, local: str) -> NamedNode:
-        return NamedNode(self.iri + local)
+        return getattr(self, local) if local.isidentifier() else NamedNode(self.iri + local)
 
     def __str__(self) -> str:
         return self.iri

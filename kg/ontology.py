@@ -17,16 +17,15 @@ import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, Triple, parse
 
 from kg.iris import ONTOLOGY_GRAPH
 from kg.namespaces import KG, OWL, RDF, RDFS, SPARQL_PROLOGUE, XSD
 from kg.paths import ontology_dir
-
-if TYPE_CHECKING:  # importing kg.store loads every backend (httpx, ...): too slow for the CLI's start
-    from kg.store.base import Store as KgStore
+from kg.store.base import Store as KgStore
+from kg.store.base import in_graph
 
 #: Files the index is built from.
 INDEX_FILES = ("oda.ttl", "kg.ttl")
@@ -206,7 +205,7 @@ def ensure_loaded(store: KgStore, ontology: Ontology | None = None) -> bool:
     if store.ask(query, {"graph": ONTOLOGY_GRAPH, "hash": stamp}):
         return False
     triples = [*ontology.triples(), Triple(ONTOLOGY_GRAPH, KG.contentHash, stamp)]
-    store.replace_graphs({ONTOLOGY_GRAPH: triples})
+    store.replace_graphs({ONTOLOGY_GRAPH: in_graph(ONTOLOGY_GRAPH, triples)})
     return True
 
 

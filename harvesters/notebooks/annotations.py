@@ -15,6 +15,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 from kg.namespaces import ODA, PREFIXES, UNIT
@@ -43,7 +44,15 @@ class Annotation:
     """False for a human comment: nothing but `text` is meaningful then."""
 
     def values(self, prop: str) -> list[IRI | Value]:
-        return [v for p, values in self.properties if p == prop for v in values]
+        return self._by_property.get(prop, [])
+
+    @cached_property
+    def _by_property(self) -> dict[str, list[IRI | Value]]:
+        """Every value of each property, indexed once: a parameter asks for a dozen properties."""
+        index: dict[str, list[IRI | Value]] = {}
+        for prop, values in self.properties:
+            index.setdefault(prop, []).extend(values)
+        return index
 
 
 class Vocabulary(Protocol):
@@ -126,9 +135,18 @@ def starts_annotation(tokens: list[Token]) -> bool:
 
 
 def literal(token: Token) -> Value:
-    if token.kind in ("string", "number"):
-        return ast.literal_eval(token.text)
-    return _KEYWORDS[token.text]
+    text = token.text
+    if token.kind == "string":
+        quote = text[0]
+        if "\\" not in text and not text.startswith(quote * 3):
+            return text[1:-1]
+        return ast.literal_eval(text)
+    if token.kind == "number":
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+    return _KEYWORDS[text]
 
 
 def is_value(token: Token) -> bool:
@@ -136,7 +154,13 @@ def is_value(token: Token) -> bool:
 
 
 def parse_annotation(text: str, vocabulary: Vocabulary) -> Annotation:
-    """Parse one comment's text (without the leading `#`)."""
+    """Parse one comment's text (without the leading `#`). The result is shared between equal
+    comments (notebooks repeat the same annotations), so callers must not change it."""
+    return _parse_cached(text, vocabulary)
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str, vocabulary: Vocabulary) -> Annotation:
     annotation = Annotation(text=text.strip())
     tokens = tokenize(text)
     if not starts_annotation(tokens):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.iris import workflow_graph
 from kg.namespaces import SPARQL_PROLOGUE
@@ -20,14 +20,17 @@ from kg.store.base import Store
 
 from .diagnostics import Diagnostic
 from .notebook import NotebookResult, describe_notebook
-from .rdf import workflow_triples
+from .rdf import graph_hash, stamped, workflow_quads
 from .repository import Scope, Target, discover
 
 Progress = Callable[[NotebookResult, int, int], None]
 """Called after each notebook with (result, done, total)."""
 
-_BATCH = 250
+_BATCH = 1000
 
+_GRAPH_HASHES = (
+    SPARQL_PROLOGUE + "SELECT ?g ?hash WHERE { GRAPH ?g { ?wf a oda:Workflow ; kg:graphHash ?hash } }"
+)
 _GRAPHS_IN_SCOPE = (
     SPARQL_PROLOGUE
     + """SELECT DISTINCT ?g ?path WHERE {
@@ -44,10 +47,14 @@ class HarvestReport:
     """Problems outside any one notebook (a broken mmoda.yaml)."""
     removed: list[str] = field(default_factory=list)
     """Notebook paths whose graphs were dropped because the notebook is gone."""
+    unchanged: list[str] = field(default_factory=list)
+    """Notebooks whose stored description was already exactly this one: not rewritten."""
 
     @property
     def written(self) -> list[NotebookResult]:
-        return [r for r in self.results if r.ok]
+        """Notebooks whose graph was (re)written by this harvest."""
+        unchanged = set(self.unchanged)
+        return [r for r in self.results if r.ok and r.file not in unchanged]
 
     @property
     def failed(self) -> bool:
@@ -67,14 +74,21 @@ def harvest(
     discovery = discover(list(paths))
     report = HarvestReport(diagnostics=discovery.diagnostics)
     harvested_at = datetime.now(UTC).isoformat(timespec="seconds")
-    pending: dict[NamedNode, list[Triple]] = {}
+    stored = _graph_hashes(store)
+    pending: dict[NamedNode, list[Quad]] = {}
     total = len(discovery.targets)
     for done, target in enumerate(discovery.targets, start=1):
         result = _describe(target, ontology)
         if result is not None:
             report.results.append(result)
             if result.ok and result.workflow:
-                pending[workflow_graph(result.workflow.key)] = workflow_triples(result.workflow, harvested_at)
+                graph = workflow_graph(result.workflow.key)
+                quads = workflow_quads(result.workflow)
+                digest = graph_hash(quads)
+                if stored.get(graph) == digest:
+                    report.unchanged.append(result.file)
+                else:
+                    pending[graph] = stamped(result.workflow, quads, digest, harvested_at)
             if progress:
                 progress(result, done, total)
         if len(pending) >= _BATCH:
@@ -84,6 +98,13 @@ def harvest(
         store.replace_graphs(pending)
     report.removed = _drop_deleted(store, discovery.scopes, discovery.targets)
     return report
+
+
+def _graph_hashes(store: Store) -> dict[NamedNode, str]:
+    """The hash stamped in each stored workflow graph, to leave unchanged descriptions alone:
+    rewriting a graph costs far more than describing its notebook again."""
+    rows = store.select(_GRAPH_HASHES)
+    return {row["g"]: row["hash"].value for row in rows}
 
 
 def _describe(target: Target, ontology: Ontology) -> NotebookResult | None:

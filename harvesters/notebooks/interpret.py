@@ -8,7 +8,6 @@ contradictions between an annotation and its default are found.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 from kg.namespaces import ODA, RDF, XSD
 from kg.ontology import Ontology
@@ -43,8 +42,13 @@ _HANDLED = {
 } | {ODA.group.value, ODA.format.value}
 
 
-def merged_annotation(comments: Iterable[tuple[int, str]], ontology: Ontology) -> tuple[Annotation, int]:
+def merged_annotation(comments: list[tuple[int, str]], ontology: Ontology) -> tuple[Annotation, int]:
     """All comments of one statement read as one annotation; the line of the first ODA one."""
+    if len(comments) == 1:
+        number, text = comments[0]
+        single = parse_annotation(text, ontology)
+        if not single.problems:  # the usual case: the shared parse serves as it is
+            return single, number if single.semantic else 0
     merged = Annotation(text="\n".join(text for _, text in comments))
     line = 0
     for number, text in comments:

@@ -1,19 +1,27 @@
-"""A workflow description as triples, following the data-model contract (ARCHITECTURE §3)."""
+"""A workflow description as quads in its own named graph, following the data-model contract
+(ARCHITECTURE §3).
+
+Quads rather than triples: the store takes them as they are, and a large harvest writes
+hundreds of thousands, so building each statement once matters.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import lru_cache
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Quad
 
 from kg import __version__
-from kg.iris import member_iri, workflow_iri
+from kg.iris import member_iri, workflow_graph, workflow_iri
 from kg.namespaces import KG, ODA, PROV, RDF, SCHEMA, XSD
 
 from .annotations import IRI, Value
 from .model import Output, Parameter, Workflow
 
 TRUE = Literal(True)
+HARVESTER = Literal(f"oda-kg {__version__}")
 
 
 def term(value: IRI | Value) -> NamedNode | Literal:
@@ -27,49 +35,73 @@ def term(value: IRI | Value) -> NamedNode | Literal:
     return Literal(repr(value))
 
 
-def workflow_triples(workflow: Workflow, harvested_at: str) -> list[Triple]:
+@lru_cache(maxsize=4096)
+def _node(iri: str) -> NamedNode:
+    """Class, unit and datatype terms recur in every notebook; make each once."""
+    return NamedNode(iri)
+
+
+def workflow_quads(workflow: Workflow) -> list[Quad]:
+    """Everything harvested about one notebook, in the workflow's named graph (the harvest's own
+    bookkeeping, its time and the graph's hash, is added by `stamped`)."""
+    g = workflow_graph(workflow.key)
     wf = workflow_iri(workflow.key)
     repository = workflow.repository
-    triples = [
-        Triple(wf, RDF.type, ODA.Workflow),
-        Triple(wf, RDF.type, PROV.Plan),
-        Triple(wf, RDF.type, SCHEMA.SoftwareSourceCode),
-        Triple(wf, SCHEMA.name, Literal(workflow.name)),
-        Triple(wf, KG.notebookPath, Literal(workflow.notebook_path)),
-        Triple(wf, SCHEMA.codeRepository, NamedNode(repository.iri)),
-        Triple(wf, KG.contentHash, Literal(workflow.content_hash)),
-        Triple(wf, KG.isTest, Literal(workflow.is_test)),
-        Triple(wf, KG.harvestedAt, Literal(harvested_at, datatype=XSD.dateTime)),
-        Triple(wf, KG.harvester, Literal(f"oda-kg {__version__}")),
+    quads = [
+        Quad(wf, RDF.type, ODA.Workflow, g),
+        Quad(wf, RDF.type, PROV.Plan, g),
+        Quad(wf, RDF.type, SCHEMA.SoftwareSourceCode, g),
+        Quad(wf, SCHEMA.name, Literal(workflow.name), g),
+        Quad(wf, KG.notebookPath, Literal(workflow.notebook_path), g),
+        Quad(wf, SCHEMA.codeRepository, NamedNode(repository.iri), g),
+        Quad(wf, KG.contentHash, Literal(workflow.content_hash), g),
+        Quad(wf, KG.isTest, Literal(workflow.is_test), g),
+        Quad(wf, KG.harvester, HARVESTER, g),
     ]
     optional = (
         (KG.commit, repository.commit),
         (KG.helpText, repository.help_text),
         (KG.acknowledgements, repository.acknowledgements),
     )
-    triples += [Triple(wf, p, Literal(v)) for p, v in optional if v]
+    quads += [Quad(wf, p, Literal(v), g) for p, v in optional if v]
     for parameter in workflow.parameters:
         node = member_iri(wf, "parameter", parameter.name)
-        triples.append(Triple(wf, KG.hasParameter, node))
-        triples += parameter_triples(node, parameter)
+        quads.append(Quad(wf, KG.hasParameter, node, g))
+        quads += parameter_quads(node, parameter, g)
     for output in workflow.outputs:
         node = member_iri(wf, "output", output.name)
-        triples.append(Triple(wf, KG.hasOutput, node))
-        triples += output_triples(node, output)
-    return triples + workflow.statements
+        quads.append(Quad(wf, KG.hasOutput, node, g))
+        quads += output_quads(node, output, g)
+    quads += [Quad(t.subject, t.predicate, t.object, g) for t in workflow.statements]
+    return quads
 
 
-def _types(node: NamedNode, own: NamedNode, classes: list[str]) -> list[Triple]:
-    return [Triple(node, RDF.type, own)] + [Triple(node, RDF.type, NamedNode(c)) for c in classes]
+def graph_hash(quads: list[Quad]) -> str:
+    """A digest of a description's statements: equal exactly when the graph would be equal."""
+    return "sha256:" + hashlib.sha256("\n".join(map(str, quads)).encode()).hexdigest()
 
 
-def _extra(node: NamedNode, extra: list[tuple[str, list[IRI | Value]]]) -> list[Triple]:
-    return [Triple(node, NamedNode(p), term(v)) for p, values in extra for v in values if v is not None]
+def stamped(workflow: Workflow, quads: list[Quad], digest: str, harvested_at: str) -> list[Quad]:
+    """`quads` with the harvest's time and the graph's hash, as written to the store."""
+    g, wf = workflow_graph(workflow.key), workflow_iri(workflow.key)
+    return [
+        *quads,
+        Quad(wf, KG.graphHash, Literal(digest), g),
+        Quad(wf, KG.harvestedAt, Literal(harvested_at, datatype=XSD.dateTime), g),
+    ]
 
 
-def parameter_triples(node: NamedNode, p: Parameter) -> list[Triple]:
-    triples = _types(node, KG.Parameter, p.classes)
-    triples += [Triple(node, SCHEMA.name, Literal(p.name)), Triple(node, KG.position, Literal(p.position))]
+def _types(node: NamedNode, own: NamedNode, classes: list[str], g: NamedNode) -> list[Quad]:
+    return [Quad(node, RDF.type, own, g)] + [Quad(node, RDF.type, _node(c), g) for c in classes]
+
+
+def _extra(node: NamedNode, extra: list[tuple[str, list[IRI | Value]]], g: NamedNode) -> list[Quad]:
+    return [Quad(node, _node(p), term(v), g) for p, values in extra for v in values if v is not None]
+
+
+def parameter_quads(node: NamedNode, p: Parameter, g: NamedNode) -> list[Quad]:
+    quads = _types(node, KG.Parameter, p.classes, g)
+    quads += [Quad(node, SCHEMA.name, Literal(p.name), g), Quad(node, KG.position, Literal(p.position), g)]
     values = (
         (SCHEMA.defaultValue, p.default),
         (ODA.lower_limit, p.lower_limit),
@@ -81,23 +113,20 @@ def parameter_triples(node: NamedNode, p: Parameter) -> list[Triple]:
         (KG.annotation, p.annotation),
         (KG.pythonType, p.python_type),
     )
-    triples += [Triple(node, prop, term(v)) for prop, v in values if v is not None]
-    triples += [Triple(node, ODA.allowed_value, term(v)) for v in p.allowed_values if v is not None]
-    triples += [
-        Triple(node, prop, NamedNode(v)) for prop, v in ((ODA.unit, p.unit), (ODA.format, p.format)) if v
-    ]
-    if p.datatype:
-        triples.append(Triple(node, KG.datatype, NamedNode(p.datatype)))
+    quads += [Quad(node, prop, term(v), g) for prop, v in values if v is not None]
+    quads += [Quad(node, ODA.allowed_value, term(v), g) for v in p.allowed_values if v is not None]
+    nodes = ((ODA.unit, p.unit), (ODA.format, p.format), (KG.datatype, p.datatype))
+    quads += [Quad(node, prop, _node(v), g) for prop, v in nodes if v]
     if p.optional:
-        triples.append(Triple(node, KG.optional, TRUE))
-    return triples + _extra(node, p.extra)
+        quads.append(Quad(node, KG.optional, TRUE, g))
+    return quads + _extra(node, p.extra, g)
 
 
-def output_triples(node: NamedNode, o: Output) -> list[Triple]:
-    triples = _types(node, KG.Output, o.classes)
-    triples.append(Triple(node, SCHEMA.name, Literal(o.name)))
+def output_quads(node: NamedNode, o: Output, g: NamedNode) -> list[Quad]:
+    quads = _types(node, KG.Output, o.classes, g)
+    quads.append(Quad(node, SCHEMA.name, Literal(o.name), g))
     values = ((ODA.label, o.label), (ODA.description, o.description), (KG.annotation, o.annotation))
-    triples += [Triple(node, prop, Literal(v)) for prop, v in values if v is not None]
+    quads += [Quad(node, prop, Literal(v), g) for prop, v in values if v is not None]
     if o.is_comment:
-        triples.append(Triple(node, KG.isComment, TRUE))
-    return triples + _extra(node, o.extra)
+        quads.append(Quad(node, KG.isComment, TRUE, g))
+    return quads + _extra(node, o.extra, g)

@@ -7,9 +7,7 @@ The cell is never executed. Values are read with `ast.literal_eval`, comments wi
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 
 from .diagnostics import Problem, error, warning
@@ -50,7 +48,8 @@ class CellSource:
 
 def read_cell(source: str) -> CellSource:
     """Assignments of a cell in order, and the comments standing on lines of their own."""
-    text = "\n".join("" if _IPYTHON_LINE.match(line) else line for line in source.splitlines())
+    lines = ["" if _IPYTHON_LINE.match(line) else line for line in source.splitlines()]
+    text = "\n".join(lines)
     try:
         module = ast.parse(text)
     except SyntaxError as exc:
@@ -61,26 +60,46 @@ def read_cell(source: str) -> CellSource:
     problems: list[Problem] = []
     claimed: set[int] = set()
     for node in module.body:
-        lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)
-        claimed.update(lines)
-        assignment = _assignment(node, text, problems)
+        span = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        claimed.update(span)
+        assignment = _assignment(node, lines, problems)
         if assignment is None:
             continue
-        assignment.comments = [(n, comments[n]) for n in lines if n in comments]
+        assignment.comments = [(n, comments[n]) for n in span if n in comments]
         assignments.append(assignment)
     standalone = [(n, c) for n, c in sorted(comments.items()) if n not in claimed]
     return CellSource(assignments, standalone, problems)
 
 
 def _comments(text: str) -> dict[int, str]:
+    """Comments by line. The cell already parsed, so a scan that steps over string literals
+    finds exactly the comments `tokenize` would, several times faster."""
     found: dict[int, str] = {}
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.COMMENT:
-            found[token.start[0]] = token.string[1:].strip()
+    for match in _STRING_OR_COMMENT.finditer(text):
+        if match.lastgroup == "comment":
+            found[text.count("\n", 0, match.start()) + 1] = match.group()[1:].strip()
     return found
 
 
-def _assignment(node: ast.stmt, text: str, problems: list[Problem]) -> Assignment | None:
+_STRING_OR_COMMENT = re.compile(
+    r'(?P<string>"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
+    r"|(?P<comment>#[^\n]*)"
+)
+
+
+def _segment(lines: list[str], node: ast.AST) -> str:
+    """The source text of `node` (what `ast.get_source_segment` gives, without re-splitting the
+    cell for every call). Column offsets are UTF-8 byte offsets."""
+    first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+    start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+    if first == last:
+        return lines[first].encode()[start:end].decode()
+    head = lines[first].encode()[start:].decode()
+    tail = lines[last].encode()[:end].decode()
+    return "\n".join([head, *lines[first + 1 : last], tail])
+
+
+def _assignment(node: ast.stmt, lines: list[str], problems: list[Problem]) -> Assignment | None:
     if isinstance(node, ast.Assign):
         targets, value, annotation = node.targets, node.value, None
     elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -92,12 +111,14 @@ def _assignment(node: ast.stmt, text: str, problems: list[Problem]) -> Assignmen
             warning("unsupported-assignment", "only `name = value` assignments are parameters", node.lineno)
         )
         return None
-    python_type = ast.get_source_segment(text, annotation) if annotation is not None else None
-    return Assignment(targets[0].id, _literal(value, text), node.lineno, python_type)
+    python_type = _segment(lines, annotation) if annotation is not None else None
+    return Assignment(targets[0].id, _literal(value, lines), node.lineno, python_type)
 
 
-def _literal(node: ast.expr, text: str) -> object:
+def _literal(node: ast.expr, lines: list[str]) -> object:
+    if isinstance(node, ast.Constant):
+        return node.value
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return NotLiteral(ast.get_source_segment(text, node) or "")
+        return NotLiteral(_segment(lines, node))

@@ -8,6 +8,8 @@ URLs in strings included.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from kg.namespaces import PREFIXES, RDF
@@ -19,6 +21,10 @@ from .diagnostics import Problem, warning
 _TURTLE_PREFIXES = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in PREFIXES.items())
 
 
+#: Stands for the workflow while a statement is parsed, so parses can be cached across notebooks.
+_WORKFLOW = NamedNode("urn:oda-kg:this-workflow")
+
+
 def parse_statements(
     comments: list[tuple[int, str]], workflow: NamedNode, ontology: Ontology
 ) -> tuple[list[Triple], list[Problem]]:
@@ -27,8 +33,7 @@ def parse_statements(
     for line, text in comments:
         if not starts_annotation(tokenize(text)):
             continue
-        body = text.strip().removesuffix(".").strip()
-        parsed = _turtle(f"{workflow} {body} .") or _turtle(f"{body} .")
+        parsed = _statement(text.strip().removesuffix(".").strip())
         if parsed is None:
             problems.append(
                 warning("bad-statement", f"cannot read notebook annotation `{text.strip()}`", line)
@@ -36,17 +41,30 @@ def parse_statements(
             continue
         found: list[Problem] = []
         for triple in parsed:
-            triples.append(_repaired(triple, found))
+            triples.append(_repaired(_about(triple, workflow), found))
             _check(triples[-1], ontology, found)
         problems += [Problem(p.severity, p.code, p.message, line) for p in found]
     return triples, problems
 
 
-def _turtle(text: str) -> list[Triple] | None:
+@lru_cache(maxsize=4096)
+def _statement(body: str) -> tuple[Triple, ...] | None:
+    """The triples of one statement: about the workflow when it names no subject of its own."""
+    return _turtle(f"{_WORKFLOW} {body} .") or _turtle(f"{body} .")
+
+
+def _turtle(text: str) -> tuple[Triple, ...] | None:
     try:
-        return [q.triple for q in parse(_TURTLE_PREFIXES + text, format=RdfFormat.TURTLE)]
+        return tuple(q.triple for q in parse(_TURTLE_PREFIXES + text, format=RdfFormat.TURTLE))
     except SyntaxError:
         return None
+
+
+def _about(triple: Triple, workflow: NamedNode) -> Triple:
+    def place(term):
+        return workflow if term == _WORKFLOW else term
+
+    return Triple(place(triple.subject), triple.predicate, place(triple.object))
 
 
 def _repaired(triple: Triple, problems: list[Problem]) -> Triple:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.store.base import QuerySyntaxError, Store, StoreError
 from kg.store.embedded import EmbeddedStore
-from kg.store.remote import RemoteStore
+
+if TYPE_CHECKING:
+    from kg.store.remote import RemoteStore
 
 __all__ = ["EmbeddedStore", "QuerySyntaxError", "RemoteStore", "Store", "StoreError", "open_store"]
 
@@ -28,5 +31,16 @@ def open_store(location: str | None = None) -> Store:
     """
     location = location or os.environ.get("KG_STORE") or str(DEFAULT_LOCATION)
     if location.startswith(("http://", "https://")):
+        from kg.store.remote import RemoteStore
+
         return RemoteStore(location)
     return EmbeddedStore(location)
+
+
+def __getattr__(name: str) -> object:
+    """`RemoteStore` is imported on first use: it brings httpx, which every CLI start would pay."""
+    if name == "RemoteStore":
+        from kg.store.remote import RemoteStore
+
+        return RemoteStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@ from pyoxigraph import (
     BlankNode,
     Literal,
     NamedNode,
+    Quad,
     QueryBoolean,
     QuerySolutions,
     QueryTriples,
@@ -63,10 +64,13 @@ class Store(ABC):
         """Run a SPARQL update atomically."""
 
     @abstractmethod
-    def replace_graphs(self, graphs: Mapping[NamedNode, Sequence[Triple]]) -> None:
-        """Make each named graph hold exactly the given triples; each graph is replaced atomically.
+    def replace_graphs(self, graphs: Mapping[NamedNode, Sequence[Quad]]) -> None:
+        """Make each named graph hold exactly the given quads (each naming that graph); each graph
+        is replaced atomically.
 
-        Graphs not mentioned are left alone; an empty sequence removes the graph.
+        Quads, not triples, so that the embedded store hands them to pyoxigraph untouched: a
+        harvest writes hundreds of thousands. `in_graph` places triples. Graphs not mentioned are
+        left alone; an empty sequence removes the graph.
         """
 
     @abstractmethod
@@ -109,6 +113,11 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def in_graph(graph: NamedNode, triples: Iterable[Triple]) -> list[Quad]:
+    """The quads that put `triples` into `graph`, for `Store.replace_graphs`."""
+    return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
 
 
 def drop_graphs_update(graphs: Iterable[NamedNode]) -> str:

@@ -21,7 +21,6 @@ from pyoxigraph import (
     QueryResultsFormat,
     QueryTriples,
     RdfFormat,
-    Triple,
 )
 
 from kg.store.base import (
@@ -105,13 +104,13 @@ class RemoteStore(Store):
             headers={"Content-Type": "application/sparql-update"},
         )
 
-    def replace_graphs(self, graphs: Mapping[NamedNode, Sequence[Triple]]) -> None:
+    def replace_graphs(self, graphs: Mapping[NamedNode, Sequence[Quad]]) -> None:
         """One Graph Store PUT per graph, which the server applies atomically."""
-        for graph, triples in graphs.items():
-            if triples:
-                body = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES)
+        for graph, quads in graphs.items():
+            if quads:
+                body = pyoxigraph.serialize([q.triple for q in quads], format=RdfFormat.N_TRIPLES)
                 self._put_graph(graph, body)
-        self.drop_graphs(graph for graph, triples in graphs.items() if not triples)
+        self.drop_graphs(graph for graph, quads in graphs.items() if not quads)
 
     def drop_graphs(self, graphs: Iterable[NamedNode]) -> None:
         update = drop_graphs_update(graphs)

@@ -21,6 +21,7 @@ from pyoxigraph import (
 
 from kg.namespaces import Namespace
 from kg.store import QuerySyntaxError, Store, StoreError
+from kg.store.base import in_graph
 
 EX = Namespace("http://example.org/")
 G1, G2, G3 = EX.g1, EX.g2, EX.g3
@@ -56,7 +57,7 @@ def test_bindings_select_rows_without_being_selected(people: Store) -> None:
 
 def test_a_binding_is_only_ever_a_value(store: Store) -> None:
     store.replace_graphs(
-        {G1: [Triple(EX.a, EX.label, Literal(HOSTILE)), Triple(EX.b, EX.label, Literal("x"))]}
+        {G1: in_graph(G1, [Triple(EX.a, EX.label, Literal(HOSTILE)), Triple(EX.b, EX.label, Literal("x"))])}
     )
     query = "SELECT ?s WHERE { ?s <http://example.org/label> ?label }"
     assert store.select(query, {"label": Literal(HOSTILE)}) == [{"s": EX.a}]
@@ -122,7 +123,12 @@ def test_a_failed_update_changes_nothing(people: Store, second: str, error: type
 
 def test_replace_graphs_replaces_exactly_and_leaves_other_graphs_alone(store: Store) -> None:
     kept = Triple(EX.a, EX.p, Literal("kept"))
-    store.replace_graphs({G1: [Triple(EX.a, EX.p, Literal("old")), kept], G2: [Triple(EX.b, EX.p, EX.c)]})
+    store.replace_graphs(
+        {
+            G1: in_graph(G1, [Triple(EX.a, EX.p, Literal("old")), kept]),
+            G2: in_graph(G2, [Triple(EX.b, EX.p, EX.c)]),
+        }
+    )
     node = BlankNode()
     new = [
         kept,
@@ -130,7 +136,7 @@ def test_replace_graphs_replaces_exactly_and_leaves_other_graphs_alone(store: St
         Triple(EX.a, EX.r, node),
         Triple(node, EX.p, Literal(1)),
     ]
-    store.replace_graphs({G1: new, G3: [Triple(EX.d, EX.p, EX.e)]})
+    store.replace_graphs({G1: in_graph(G1, new), G3: in_graph(G3, [Triple(EX.d, EX.p, EX.e)])})
 
     replaced = graph_triples(store, G1)
     assert len(replaced) == 4
@@ -143,8 +149,10 @@ def test_replace_graphs_replaces_exactly_and_leaves_other_graphs_alone(store: St
 
 
 def test_replacing_with_no_triples_removes_the_graph(store: Store) -> None:
-    store.replace_graphs({G1: [Triple(EX.a, EX.p, EX.b)], G2: [Triple(EX.a, EX.p, EX.c)]})
-    store.replace_graphs({G1: []})
+    store.replace_graphs(
+        {G1: in_graph(G1, [Triple(EX.a, EX.p, EX.b)]), G2: in_graph(G2, [Triple(EX.a, EX.p, EX.c)])}
+    )
+    store.replace_graphs({G1: in_graph(G1, [])})
     assert store.named_graphs() == [G2]
 
 
@@ -187,7 +195,9 @@ def test_import_of_a_dataset_puts_its_default_graph_into_the_given_graph(
 @pytest.mark.parametrize("format", [RdfFormat.TRIG, RdfFormat.N_QUADS, RdfFormat.JSON_LD], ids=str)
 def test_export_round_trips_the_whole_dataset(people: Store, format: RdfFormat) -> None:
     node = BlankNode()
-    people.replace_graphs({G3: [Triple(EX.a, EX.p, node), Triple(node, EX.p, Literal(HOSTILE))]})
+    people.replace_graphs(
+        {G3: in_graph(G3, [Triple(EX.a, EX.p, node), Triple(node, EX.p, Literal(HOSTILE))])}
+    )
     buffer = io.BytesIO()
     people.export(buffer, format)
     assert _canonical(parse(buffer.getvalue(), format)) == _canonical(all_quads(people))

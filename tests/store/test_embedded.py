@@ -13,6 +13,7 @@ from pyoxigraph import Literal, Quad, RdfFormat, Triple, parse
 
 from kg.namespaces import Namespace
 from kg.store import EmbeddedStore, StoreError
+from kg.store.base import in_graph
 
 EX = Namespace("http://example.org/")
 # Opens the store, says so, and holds it until its stdin closes.
@@ -63,7 +64,7 @@ def test_a_closed_store_refuses_work(tmp_path: Path) -> None:
 
 def test_data_survives_reopening(tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "a" / "b") as store:
-        store.replace_graphs({EX.g: [Triple(EX.s, EX.p, Literal("kept"))]})
+        store.replace_graphs({EX.g: in_graph(EX.g, [Triple(EX.s, EX.p, Literal("kept"))])})
     with EmbeddedStore(tmp_path / "a" / "b") as store:
         assert store.ask('ASK { ?s ?p "kept" }')
 
@@ -79,7 +80,7 @@ def test_memory_stores_are_separate_and_touch_no_disk(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     first, second = EmbeddedStore("memory:"), EmbeddedStore("memory:")
-    first.replace_graphs({EX.g: [Triple(EX.s, EX.p, EX.o)]})
+    first.replace_graphs({EX.g: in_graph(EX.g, [Triple(EX.s, EX.p, EX.o)])})
     assert first.named_graphs() == [EX.g]
     assert second.named_graphs() == []
     assert list(tmp_path.iterdir()) == []
@@ -97,7 +98,7 @@ def test_import_refuses_a_bad_file_and_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bad.nt"
     write_ntriples(path, 20_000, broken_at=19_990)
     with EmbeddedStore(tmp_path / "store") as store:
-        store.replace_graphs({EX.existing: [Triple(EX.s, EX.p, EX.o)]})
+        store.replace_graphs({EX.existing: in_graph(EX.existing, [Triple(EX.s, EX.p, EX.o)])})
         before = quads_of(store)
         with pytest.raises(StoreError, match=r"bad\.nt.*nothing was imported.*line 19991"):
             store.import_file(path, RdfFormat.N_TRIPLES, EX.g)
@@ -113,3 +114,24 @@ def test_import_writes_nothing_even_when_the_error_follows_a_full_loader_batch(t
         with pytest.raises(StoreError, match="nothing was imported"):
             store.import_file(path, RdfFormat.N_TRIPLES, EX.g)
         assert quads_of(store) == set()
+
+
+def test_large_replacements_take_the_bulk_path_and_land_whole(tmp_path: Path) -> None:
+    from kg.store.embedded import BULK_QUADS
+
+    graphs = {
+        EX[f"g{g}"]: in_graph(
+            EX[f"g{g}"], [Triple(EX[f"s{i}"], EX.p, Literal(f"{g}/{i}")) for i in range(BULK_QUADS // 4 + 1)]
+        )
+        for g in range(4)
+    }
+    with EmbeddedStore(tmp_path / "store") as store:
+        store.replace_graphs({EX.old: in_graph(EX.old, [Triple(EX.s, EX.p, Literal("old"))])})
+        store.replace_graphs(graphs)
+        expected = {q for quads in graphs.values() for q in quads}
+        assert quads_of(store) == expected | {Quad(EX.s, EX.p, Literal("old"), EX.old)}
+        store.replace_graphs({EX.g0: in_graph(EX.g0, [Triple(EX.s, EX.p, Literal("new"))])})
+        assert [
+            r["o"].value
+            for r in store.select("SELECT ?o WHERE { GRAPH <http://example.org/g0> { ?s ?p ?o } }")
+        ] == ["new"]

@@ -14,6 +14,7 @@ from pyoxigraph import RdfFormat, Triple
 
 from kg.namespaces import Namespace
 from kg.store import QuerySyntaxError, RemoteStore, StoreError
+from kg.store.base import in_graph
 from kg.store.remote import endpoint_urls
 
 EX = Namespace("http://example.org/")
@@ -81,7 +82,7 @@ def test_the_server_refuses_a_bad_file_whole(oxigraph_server: str, tmp_path: Pat
     path.write_text(good + '<http://example.org/s> <http://example.org/p> "broken .\n')
     with RemoteStore(oxigraph_server) as store:
         store.update("DROP ALL")
-        store.replace_graphs({EX.existing: [Triple(EX.s, EX.p, EX.o)]})
+        store.replace_graphs({EX.existing: in_graph(EX.existing, [Triple(EX.s, EX.p, EX.o)])})
         with pytest.raises(StoreError, match=r"cannot import .*bad\.nt.*line 5001"):
             store.import_file(path, RdfFormat.N_TRIPLES, EX.g)
         assert store.named_graphs() == [EX.existing]

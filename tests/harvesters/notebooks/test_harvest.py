@@ -160,23 +160,28 @@ def test_subclass_queries_work_through_the_loaded_ontology(harvested):
     assert {r["name"].value for r in rows} == {"T1", "T2"}
 
 
-def test_reharvest_is_idempotent(harvested):
+ALL_QUADS = "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def test_reharvest_of_an_unchanged_notebook_leaves_its_graph_as_it_was(harvested):
     store, path = harvested
-    before = sorted(
-        str(q)
-        for q in store.select(
-            "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?p != <https://w3id.org/oda-kg#harvestedAt>) }"
-        )
-    )
-    harvest([path], store)
-    after = sorted(
-        str(q)
-        for q in store.select(
-            "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?p != <https://w3id.org/oda-kg#harvestedAt>) }"
-        )
-    )
-    assert before == after
+    before = sorted(str(q) for q in store.select(ALL_QUADS))
+    report = harvest([path], store)
+    assert report.unchanged == [report.results[0].file] and report.written == []
+    assert sorted(str(q) for q in store.select(ALL_QUADS)) == before
     assert workflow_count(store) == 1
+
+
+def test_a_new_commit_rewrites_an_unchanged_notebook(store, write_notebook, tmp_path):
+    write_notebook("repo/a.ipynb", parameters="x = 1\n")
+    first = init_repo(tmp_path / "repo")
+    harvest([tmp_path / "repo"], store)
+    (tmp_path / "repo" / "README.md").write_text("more")
+    second = init_repo(tmp_path / "repo")
+    report = harvest([tmp_path / "repo"], store)
+    assert first != second and len(report.written) == 1 and report.unchanged == []
+    rows = store.select(SPARQL_PROLOGUE + "SELECT ?c WHERE { ?wf a oda:Workflow ; kg:commit ?c }")
+    assert [r["c"].value for r in rows] == [second]
 
 
 def test_changed_notebook_replaces_its_graph_with_a_new_hash(harvested, write_notebook):

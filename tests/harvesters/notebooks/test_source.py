@@ -51,3 +51,28 @@ def test_syntax_error_reports_its_line():
     cell = read_cell("x = 1\ny = (2,\n")
     assert [p.code for p in cell.problems] == ["syntax-error"]
     assert cell.problems[0].line is not None and cell.problems[0].line >= 2
+
+
+def test_hashes_inside_strings_are_not_comments():
+    source = (
+        'a = "channel #3"  # oda:String\n'
+        "b = 'it\\'s #1'\n"
+        'c = """\n# not a comment\n"""  # oda:LongString\n'
+        "d = f'{a}#x'  # real\n"
+        "e = b'#'\n"
+    )
+    cell = read_cell(source)
+    assert [(x.name, x.comments) for x in cell.assignments] == [
+        ("a", [(1, "oda:String")]),
+        ("b", []),
+        ("c", [(5, "oda:LongString")]),
+        ("d", [(6, "real")]),
+        ("e", []),
+    ]
+    assert cell.assignments[2].value == "\n# not a comment\n"
+    assert cell.standalone_comments == []
+
+
+def test_type_annotation_with_non_ascii_text_before_it():
+    (x,) = read_cell("é_ratio: float | None = None  # oda:Float\n").assignments
+    assert x.python_type == "float | None"
