@@ -7,6 +7,7 @@ a query the store rejected); 2 the command itself was wrong (usage, unknown name
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -427,3 +428,82 @@ def validate_command(obj: Context, names: tuple[str, ...]) -> None:
             console.print(f"[red]{key}[/red]: {violation.focus_node} {violation.path}: {violation.message}")
     console.print(f"{len(graphs) - failed} of {len(graphs)} workflow graphs conform to the shapes")
     sys.exit(1 if failed else 0)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--store", "location", metavar="LOCATION", help="The store to serve (overrides `kg --store`).")
+@click.option(
+    "--cors", multiple=True, metavar="ORIGIN", help="Let browser pages from ORIGIN call the API (repeatable)."
+)
+@click.option(
+    "--allow-service",
+    multiple=True,
+    metavar="PREFIX",
+    help="Let SERVICE reach endpoints whose IRI starts with PREFIX (repeatable; default: none).",
+)
+@click.option(
+    "--query-timeout",
+    type=float,
+    help="Seconds before a query is stopped (default 30). Env: KG_QUERY_TIMEOUT.",
+)
+@click.option(
+    "--row-limit", type=int, help="Most rows or triples in a result (default 100000). Env: KG_ROW_LIMIT."
+)
+@click.option(
+    "--max-body", metavar="SIZE", help="Largest request body, e.g. 16MiB (default). Env: KG_MAX_BODY."
+)
+@click.option("--workers", type=int, help="Query worker processes for an on-disk store (default 2).")
+@click.pass_obj
+@fails_cleanly
+def serve_command(
+    obj: Context,
+    host: str,
+    port: int,
+    location: str | None,
+    cors: tuple[str, ...],
+    allow_service: tuple[str, ...],
+    query_timeout: float | None,
+    row_limit: int | None,
+    max_body: str | None,
+    workers: int | None,
+) -> None:
+    """Serve the SPARQL endpoint, Graph Store, JSON API and query UI over HTTP.
+
+    Write tokens come from KG_WRITE_TOKENS (read tokens, if reads are private, from
+    KG_READ_TOKENS), comma-separated; without any, every write is refused.
+    """
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings, parse_size
+
+    try:
+        settings = Settings.from_env(
+            store=location or obj.location,
+            cors_origins=cors,
+            allowed_services=allow_service,
+            query_timeout=query_timeout,
+            row_limit=row_limit,
+            max_body=parse_size(max_body) if max_body else None,
+            workers=workers,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    app = create_app(settings)
+    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    click.echo(f"serving {settings.store}")
+    click.echo(f"  SPARQL endpoint  {base}/sparql")
+    click.echo(f"  query UI         {base}/")
+    click.echo(f"  API docs         {base}/docs")
+    if settings.write_tokens:
+        click.echo("writes need Authorization: Bearer <one of KG_WRITE_TOKENS>")
+    else:
+        click.echo(
+            "writes are refused until you set KG_WRITE_TOKENS=<token> (comma-separated for several), "
+            f"e.g. KG_WRITE_TOKENS={secrets.token_urlsafe(24)}"
+        )
+    if settings.read_tokens:
+        click.echo("reads need Authorization: Bearer <one of KG_READ_TOKENS or KG_WRITE_TOKENS>")
+    uvicorn.run(app, host=host, port=port, log_level="info")

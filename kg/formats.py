@@ -1,7 +1,7 @@
 """Serialisation formats by user-facing name and media type.
 
-One table shared by the CLI (`--format`) and, later, HTTP content negotiation, so a
-format added here is available everywhere.
+One table shared by the CLI (`--format`) and HTTP content negotiation (`api.negotiation`),
+so a format added here is available everywhere.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+
 
 @dataclass(frozen=True)
 class Format:
@@ -17,6 +19,14 @@ class Format:
     media_type: str
     rdf: RdfFormat | None = None
     results: QueryResultsFormat | None = None
+    aliases: tuple[str, ...] = ()
+    """Other media types clients ask for meaning this format (`application/json` for JSON results)."""
+    w3c: str = ""
+    """Local name of the format's IRI in http://www.w3.org/ns/formats/, for service descriptions."""
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.aliases)
 
     @property
     def has_graphs(self) -> bool:
@@ -26,22 +36,48 @@ class Format:
 RESULT_FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("json", "application/sparql-results+json", results=QueryResultsFormat.JSON),
-        Format("xml", "application/sparql-results+xml", results=QueryResultsFormat.XML),
-        Format("csv", "text/csv", results=QueryResultsFormat.CSV),
-        Format("tsv", "text/tab-separated-values", results=QueryResultsFormat.TSV),
+        Format(
+            "json",
+            "application/sparql-results+json",
+            results=QueryResultsFormat.JSON,
+            aliases=("application/json",),
+            w3c="SPARQL_Results_JSON",
+        ),
+        Format(
+            "xml",
+            "application/sparql-results+xml",
+            results=QueryResultsFormat.XML,
+            aliases=("application/xml", "text/xml"),
+            w3c="SPARQL_Results_XML",
+        ),
+        Format("csv", "text/csv", results=QueryResultsFormat.CSV, w3c="SPARQL_Results_CSV"),
+        Format("tsv", "text/tab-separated-values", results=QueryResultsFormat.TSV, w3c="SPARQL_Results_TSV"),
     )
 }
 
 RDF_FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("turtle", "text/turtle", rdf=RdfFormat.TURTLE),
-        Format("ntriples", "application/n-triples", rdf=RdfFormat.N_TRIPLES),
-        Format("nquads", "application/n-quads", rdf=RdfFormat.N_QUADS),
-        Format("trig", "application/trig", rdf=RdfFormat.TRIG),
-        Format("jsonld", "application/ld+json", rdf=RdfFormat.JSON_LD),
-        Format("rdfxml", "application/rdf+xml", rdf=RdfFormat.RDF_XML),
+        Format(
+            "turtle", "text/turtle", rdf=RdfFormat.TURTLE, aliases=("application/x-turtle",), w3c="Turtle"
+        ),
+        Format("ntriples", "application/n-triples", rdf=RdfFormat.N_TRIPLES, w3c="N-Triples"),
+        Format("nquads", "application/n-quads", rdf=RdfFormat.N_QUADS, w3c="N-Quads"),
+        Format("trig", "application/trig", rdf=RdfFormat.TRIG, w3c="TriG"),
+        Format(
+            "jsonld",
+            "application/ld+json",
+            rdf=RdfFormat.JSON_LD,
+            aliases=("application/json",),
+            w3c="JSON-LD",
+        ),
+        Format(
+            "rdfxml",
+            "application/rdf+xml",
+            rdf=RdfFormat.RDF_XML,
+            aliases=("application/xml", "text/xml"),
+            w3c="RDF_XML",
+        ),
     )
 }
 

@@ -52,7 +52,7 @@ def list_workflows(store: Store) -> list[dict[str, object]]:
 
 def find_workflow(store: Store, key: str) -> tuple[NamedNode, NamedNode]:
     """The workflow (and its graph) named by `key`: its name, notebook path or IRI."""
-    matches = store.select(_FIND, {"key": NamedNode(key) if "://" in key else Literal(key)})
+    matches = store.select(_FIND, {"key": _key_term(key)})
     if not matches:
         raise WorkflowNotFound(f"no workflow named {key!r}; `kg workflows` lists them")
     if len(matches) > 1:
@@ -65,6 +65,16 @@ def workflow_graph_triples(store: Store, key: str) -> list[Triple]:
     """Every triple of the workflow's own graph, e.g. to check it against the shapes."""
     _, graph = find_workflow(store, key)
     return [Triple(r["s"], r["p"], r["o"]) for r in store.select(_GRAPH, {"g": graph})]
+
+
+def _key_term(key: str) -> NamedNode | Literal:
+    """An IRI when the key looks like one (and is valid), else a name or path."""
+    if "://" in key:
+        try:
+            return NamedNode(key)
+        except ValueError:
+            pass  # not a valid IRI: no workflow can have it, so look it up as a name
+    return Literal(key)
 
 
 def show_workflow(store: Store, key: str) -> dict[str, object]:

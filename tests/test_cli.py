@@ -99,6 +99,7 @@ def test_workflow_show_table_and_unknown_name(harvested):
     table = harvested("workflow", "show", "spectrum_fit").output
     assert "e_min" in table and "MY_DASK_SCHEDULER" in table
     assert "no workflow named 'nope'" in harvested("workflow", "show", "nope", expect=2).output
+    assert "no workflow named" in harvested("workflow", "show", "http://bad iri", expect=2).output
 
 
 def test_repository_help_and_acknowledgements_are_attached(harvested):

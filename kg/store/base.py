@@ -36,6 +36,10 @@ class QuerySyntaxError(StoreError):
     """The SPARQL text does not parse; the message carries the parser's position."""
 
 
+class GraphNotFound(StoreError):
+    """A named graph that the store does not hold."""
+
+
 class Store(ABC):
     """A quad store whose SPARQL default graph is the union of all its graphs."""
 
@@ -60,8 +64,14 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL update atomically."""
+    def update(
+        self, sparql: str, *, using: Sequence[NamedNode] = (), using_named: Sequence[NamedNode] = ()
+    ) -> None:
+        """Run a SPARQL update atomically.
+
+        `using` / `using_named` are the protocol's using-graph-uri / using-named-graph-uri: the
+        dataset of the update's WHERE clauses (the text must then have no USING, WITH or DELETE WHERE).
+        """
 
     @abstractmethod
     def replace_graphs(self, graphs: Mapping[NamedNode, Sequence[Quad]]) -> None:
@@ -88,6 +98,13 @@ class Store(ABC):
     @abstractmethod
     def export(self, output: BinaryIO, format: RdfFormat) -> None:
         """Write the whole dataset; `format` must carry named graphs (TriG, N-Quads, JSON-LD)."""
+
+    @abstractmethod
+    def export_graph(self, output: BinaryIO, format: RdfFormat, graph: NamedNode | None = None) -> None:
+        """Write one graph's triples: `graph`, or the default graph itself (not the union) when None.
+
+        GraphNotFound when the named graph does not exist. The Graph Store protocol reads this way.
+        """
 
     def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
         """A SELECT query's rows as dictionaries of the bound variables."""

@@ -14,17 +14,12 @@ from collections.abc import Mapping
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
+from kg.sparql_text import tokens
 from kg.store.base import QuerySyntaxError
 
 Term = NamedNode | BlankNode | Literal
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# What can hide a brace or a keyword: strings, IRIs and comments are skipped whole.
-_SKIP = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-    r'|<[^<>"{}|^`\\\s]*>|#[^\n]*'
-)
-_WORD = re.compile(r"[A-Za-z_]+")
 
 
 def bind(query: str, bindings: Mapping[str, Term]) -> str:
@@ -45,26 +40,18 @@ def bind(query: str, bindings: Mapping[str, Term]) -> str:
 
 def _where_brace(query: str) -> int:
     """Index of the `{` opening the WHERE group, found outside strings, IRIs and comments."""
-    index, depth, words = 0, 0, []
-    while index < len(query):
-        skipped = _SKIP.match(query, index)
-        if skipped:
-            index = skipped.end()
-            continue
-        char = query[index]
-        if char == "{":
+    depth, words = 0, []
+    for token in tokens(query):
+        if token.kind == "punct" and token.text == "{":
             if depth == 0 and _opens_where(words):
-                return index
+                return token.start
             depth += 1
-        elif char == "}":
+        elif token.kind == "punct" and token.text == "}":
             depth -= 1
             if depth == 0:
                 words.append("{}")
-        elif depth == 0 and (word := _WORD.match(query, index)):
-            words.append(word.group().upper())
-            index = word.end()
-            continue
-        index += 1
+        elif depth == 0 and token.keyword:
+            words.append(token.keyword)
     raise QuerySyntaxError("bindings need a query with a WHERE group")
 
 

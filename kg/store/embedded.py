@@ -15,7 +15,9 @@ from typing import BinaryIO
 import pyoxigraph
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
 
+from kg.sparql_text import add_using, query_dataset
 from kg.store.base import (
+    GraphNotFound,
     QueryResult,
     QuerySyntaxError,
     Store,
@@ -57,13 +59,21 @@ class EmbeddedStore(Store):
     ) -> QueryResult:
         """Bindings go through `bind`, not pyoxigraph's substitutions, which refuse variables
         the query does not select (e.g. one only used in a FILTER)."""
-        with _sparql_errors():
+        with sparql_errors():
             return self._db.query(
-                bind(sparql, bindings or {}), **_dataset_options(default_graph, named_graphs)
+                bind(sparql, bindings or {}), **dataset_options(sparql, default_graph, named_graphs)
             )
 
-    def update(self, sparql: str) -> None:
-        with _sparql_errors():
+    def update(
+        self, sparql: str, *, using: Sequence[NamedNode] = (), using_named: Sequence[NamedNode] = ()
+    ) -> None:
+        """pyoxigraph takes no dataset for an update: `using` becomes USING clauses in the text."""
+        if using or using_named:
+            try:
+                sparql = add_using(sparql, using, using_named)
+            except ValueError as error:
+                raise QuerySyntaxError(str(error)) from error
+        with sparql_errors():
             self._db.update(sparql)
 
     def replace_graphs(self, graphs: Mapping[NamedNode, Sequence[Quad]]) -> None:
@@ -73,7 +83,7 @@ class EmbeddedStore(Store):
         All three are atomic, so a crash never leaves a half-replaced graph, and the common
         case (harvesting notebooks not seen before) skips SPARQL parsing altogether.
         """
-        with self._replace_lock, _sparql_errors():
+        with self._replace_lock, sparql_errors():
             existing = {graph for graph in graphs if self._db.contains_named_graph(graph)}
             new_quads = [quad for graph, quads in graphs.items() if graph not in existing for quad in quads]
             if len(new_quads) >= BULK_QUADS:
@@ -86,11 +96,11 @@ class EmbeddedStore(Store):
     def drop_graphs(self, graphs: Iterable[NamedNode]) -> None:
         update = drop_graphs_update(graphs)
         if update:
-            with _sparql_errors():
+            with sparql_errors():
                 self._db.update(update)
 
     def named_graphs(self) -> list[NamedNode]:
-        with _sparql_errors():
+        with sparql_errors():
             return [graph for graph in self._db.named_graphs() if isinstance(graph, NamedNode)]
 
     def import_file(self, path: Path, format: RdfFormat, graph: NamedNode | None = None) -> None:
@@ -108,8 +118,20 @@ class EmbeddedStore(Store):
 
     def export(self, output: BinaryIO, format: RdfFormat) -> None:
         require_dataset_format(format)
-        with _sparql_errors():
+        with sparql_errors():
             self._db.dump(output, format)
+
+    def export_graph(self, output: BinaryIO, format: RdfFormat, graph: NamedNode | None = None) -> None:
+        with sparql_errors():
+            if graph is not None and not self._db.contains_named_graph(graph):
+                raise GraphNotFound(f"there is no graph {graph}")
+            self._db.dump(output, format, from_graph=graph or DefaultGraph())
+
+    def checkpoint(self, path: Path) -> None:
+        """A consistent copy of the store at `path` (RocksDB checkpoint: hard links, milliseconds),
+        which another process may open while this one keeps writing."""
+        with sparql_errors():
+            self._db.backup(path)
 
     def close(self) -> None:
         """Drop the pyoxigraph store, which releases the RocksDB lock once no result still uses it."""
@@ -133,12 +155,14 @@ def _open(location: str) -> pyoxigraph.Store:
         raise StoreError(f"{path}: cannot open the store: {error}") from error
 
 
-def _dataset_options(
-    default_graph: Sequence[NamedNode] | None, named_graphs: Sequence[NamedNode] | None
+def dataset_options(
+    sparql: str, default_graph: Sequence[NamedNode] | None, named_graphs: Sequence[NamedNode] | None
 ) -> dict[str, object]:
-    """Union default graph unless graphs are named; then exactly those, as the SPARQL protocol says."""
+    """pyoxigraph's dataset arguments: the graphs named by the caller (the protocol's
+    `default-graph-uri`), else the query's own FROM / FROM NAMED (pyoxigraph honours them only
+    when not told to use the union), else the union default graph."""
     if not default_graph and not named_graphs:
-        return {"use_default_graph_as_union": True}
+        return {} if any(query_dataset(sparql)) else {"use_default_graph_as_union": True}
     return {"default_graph": list(default_graph or []), "named_graphs": list(named_graphs or [])}
 
 
@@ -159,7 +183,7 @@ def _ntriples(quads: Sequence[Quad]) -> str:
 
 
 @contextmanager
-def _sparql_errors() -> Iterator[None]:
+def sparql_errors() -> Iterator[None]:
     """pyoxigraph's exceptions as the store's: parse errors keep the parser's line:column."""
     try:
         yield

@@ -23,7 +23,9 @@ from pyoxigraph import (
     RdfFormat,
 )
 
+from kg.sparql_text import query_dataset
 from kg.store.base import (
+    GraphNotFound,
     QueryResult,
     QuerySyntaxError,
     Store,
@@ -85,8 +87,14 @@ class RemoteStore(Store):
         default_graph: Sequence[NamedNode] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
     ) -> QueryResult:
-        """POST the query as a form, so dataset parameters travel beside it."""
+        """POST the query as a form, so dataset parameters travel beside it. A query's own FROM /
+        FROM NAMED also travel as parameters: a server in union-default-graph mode (Oxigraph's)
+        ignores them in the text, and the embedded store honours them."""
         form: dict[str, str | list[str]] = {"query": bind(sparql, bindings or {})}
+        if not default_graph and not named_graphs:
+            from_graphs, from_named = query_dataset(sparql)
+            default_graph = [NamedNode(iri) for iri in from_graphs]
+            named_graphs = [NamedNode(iri) for iri in from_named]
         if default_graph or named_graphs:
             form["default-graph-uri"] = [graph.value for graph in default_graph or []]
             form["named-graph-uri"] = [graph.value for graph in named_graphs or []]
@@ -95,7 +103,19 @@ class RemoteStore(Store):
         )
         return _parse_result(response)
 
-    def update(self, sparql: str) -> None:
+    def update(
+        self, sparql: str, *, using: Sequence[NamedNode] = (), using_named: Sequence[NamedNode] = ()
+    ) -> None:
+        """Dataset parameters travel as protocol parameters: `oxigraph serve --union-default-graph`
+        refuses USING in the text."""
+        if using or using_named:
+            form = {
+                "update": sparql,
+                "using-graph-uri": [graph.value for graph in using],
+                "using-named-graph-uri": [graph.value for graph in using_named],
+            }
+            self._send("POST", self.update_url, QuerySyntaxError, data=form)
+            return
         self._send(
             "POST",
             self.update_url,
@@ -139,6 +159,14 @@ class RemoteStore(Store):
             output.write(response.content)
         else:
             pyoxigraph.serialize(pyoxigraph.parse(response.content, RdfFormat.N_QUADS), output, format)
+
+    def export_graph(self, output: BinaryIO, format: RdfFormat, graph: NamedNode | None = None) -> None:
+        """Asks first whether the graph exists: servers word a missing graph differently."""
+        if graph is not None and not self.ask("ASK { GRAPH ?g {} }", {"g": graph}):
+            raise GraphNotFound(f"there is no graph {graph}")
+        params = {"graph": graph.value} if graph is not None else {"default": ""}
+        headers = {"Accept": format.media_type}
+        output.write(self._send("GET", self.store_url, StoreError, params=params, headers=headers).content)
 
     def close(self) -> None:
         self._client.close()

@@ -213,3 +213,11 @@ def _canonical(quads: object) -> Dataset:
     dataset = Dataset(quads)  # type: ignore[arg-type]
     dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
     return dataset
+
+
+def test_a_query_s_own_from_clause_chooses_its_default_graph(store: Store) -> None:
+    store.replace_graphs(
+        {G1: in_graph(G1, [Triple(EX.a, EX.p, EX.b)]), G2: in_graph(G2, [Triple(EX.c, EX.p, EX.d)])}
+    )
+    rows = store.select(f"SELECT ?s FROM <{G1.value}> WHERE {{ ?s ?p ?o }}")
+    assert rows == [{"s": EX.a}]
