@@ -455,6 +455,9 @@ def validate_command(obj: Context, names: tuple[str, ...]) -> None:
     "--max-body", metavar="SIZE", help="Largest request body, e.g. 16MiB (default). Env: KG_MAX_BODY."
 )
 @click.option("--workers", type=int, help="Query worker processes for an on-disk store (default 2).")
+@click.option(
+    "--access-log", is_flag=True, help="Log every request (off by default: it costs ~10% of throughput)."
+)
 @click.pass_obj
 @fails_cleanly
 def serve_command(
@@ -468,6 +471,7 @@ def serve_command(
     row_limit: int | None,
     max_body: str | None,
     workers: int | None,
+    access_log: bool,
 ) -> None:
     """Serve the SPARQL endpoint, Graph Store, JSON API and query UI over HTTP.
 
@@ -506,4 +510,4 @@ def serve_command(
         )
     if settings.read_tokens:
         click.echo("reads need Authorization: Bearer <one of KG_READ_TOKENS or KG_WRITE_TOKENS>")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from pyoxigraph import NamedNode
@@ -48,10 +49,17 @@ class Token:
 
 def tokens(text: str) -> Iterator[Token]:
     """The tokens of `text`, whitespace and comments left out."""
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        if kind != "space":
-            yield Token(kind, match.group(), match.start())
+    return iter(_lexed(text))
+
+
+@lru_cache(maxsize=64)
+def _lexed(text: str) -> tuple[Token, ...]:
+    """Lexed once per text: serving a query asks its form, its dataset and its SERVICE targets."""
+    return tuple(
+        Token(kind, match.group(), match.start())
+        for match in _TOKEN.finditer(text)
+        if (kind := match.lastgroup or "punct") != "space"
+    )
 
 
 def query_form(text: str) -> str | None:
