@@ -9,25 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import struct
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import api.pages as pages
-from api.app import create_app
-from api.settings import Settings
-from harvesters.notebooks import harvest
 from kg.queries import NamedQuery, named_queries
-from kg.store import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
@@ -147,36 +139,10 @@ def test_lockfile_pins_yasgui_from_the_npm_registry_only() -> None:
 # --- a real server and a real browser ----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of uvicorn serving the app over a store holding the harvested examples."""
-    store_dir = tmp_path_factory.mktemp("ui") / "store"
-    with EmbeddedStore(store_dir) as store:
-        report = harvest([ROOT / "examples"], store)
-    assert report.results, "harvesting the examples wrote nothing"
-
-    port = _free_port()
-    app = create_app(Settings(store=str(store_dir)))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, name="ui-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+def server(serve_module) -> str:
+    """Base URL of the app (conftest's real uvicorn) over a copy of the harvested examples."""
+    return serve_module().url
 
 
 @pytest.fixture(scope="module")
