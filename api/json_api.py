@@ -35,8 +35,6 @@ async def workflow(request: Request, name: str) -> JSONResponse:
         return JSONResponse(await run_in_threadpool(show_workflow, get_services(request).store, name))
     except WorkflowNotFound as error:
         raise ApiError(404, str(error)) from error
-    except ValueError as error:  # a key with "://" that is no IRI: kg.workflows makes it a NamedNode
-        raise ApiError(404, f"no workflow named {name!r}: {error}") from error
     except AmbiguousWorkflow as error:
         raise ApiError(409, str(error)) from error
 

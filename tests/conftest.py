@@ -6,7 +6,6 @@ store, so one test body pins the behaviour both backends promise.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port
 
 from kg.store import EmbeddedStore, RemoteStore, Store
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 STARTUP_TIMEOUT_S = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -45,7 +39,7 @@ def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path)
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a real `oxigraph serve` with a union default graph, as deployments run it."""
     directory = tmp_path_factory.mktemp("oxigraph")
-    port = _free_port()
+    port = free_port()
     command = [OXIGRAPH, "serve", "--location", directory / "data", "--bind", f"127.0.0.1:{port}"]
     log = directory / "server.log"
     with log.open("wb") as output:

@@ -105,3 +105,9 @@ def test_docs_describe_every_route(served: Server) -> None:
     } <= set(spec["paths"])
     ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert len(ids) == len(set(ids))
+
+
+def test_a_key_that_looks_like_an_iri_but_is_not_one_is_404(served: Server) -> None:
+    response = served.http.get("/api/workflows/" + quote("http://bad iri", safe=""))
+    assert response.status_code == 404
+    assert "no workflow named" in response.json()["error"]

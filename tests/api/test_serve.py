@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from support import free_port
 
 from api.settings import MIB, Settings, parse_size
 from kg.cli import main
@@ -25,16 +25,10 @@ KG = Path(sys.executable).parent / "kg"
 STARTUP_TIMEOUT_S = 20.0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def kg_serve(*args: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, list[str]]]:
     """`kg serve` in a subprocess; yields its base URL and the lines it printed before serving."""
-    port = _free_port()
+    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KG_")} | env
     with log.open("w") as stderr:
         process = subprocess.Popen(
@@ -80,7 +74,7 @@ def test_serve_prints_where_it_serves_and_how_to_allow_writes(harvested_store: P
         )
         assert update.status_code == 403 and "KG_WRITE_TOKENS" in update.text
         second = subprocess.run(
-            [str(KG), "--store", str(store), "serve", "--port", str(_free_port())],
+            [str(KG), "--store", str(store), "serve", "--port", str(free_port())],
             capture_output=True,
             text=True,
             timeout=30,
