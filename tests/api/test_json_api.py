@@ -108,6 +108,8 @@ def test_docs_describe_every_route(served: Server) -> None:
 
 
 def test_a_key_that_looks_like_an_iri_but_is_not_one_is_404(served: Server) -> None:
-    response = served.http.get("/api/workflows/" + quote("http://bad iri", safe=""))
+    response = served.http.get(
+        "/api/workflows/" + quote("http://bad iri", safe=""), headers={"Accept": "application/json"}
+    )
     assert response.status_code == 404
     assert "no workflow named" in response.json()["error"]
