@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 import kg
 from api import graph_store, json_api, pages, sparql
@@ -34,7 +35,9 @@ Queries at `/sparql` or `/query`, updates at `/sparql` or `/update`, graphs at `
 """
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings) -> ASGIApp:
+    """The whole server: the SPARQL protocol paths in front of the FastAPI application, each
+    under the body limit, both behind CORS when it is configured."""
     services = Services.open(settings)
 
     @asynccontextmanager
@@ -56,18 +59,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.services = services
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
-    for module in (sparql, graph_store, json_api, pages):
+    for module in (graph_store, json_api, pages):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, max_body=settings.max_body)
+    app.add_middleware(BodyLimit, max_body=settings.max_body)  # inside FastAPI's error handling
+    server: ASGIApp = sparql.ProtocolEndpoints(app, settings.max_body)
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
+        server = CORSMiddleware(
+            server,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Accept"],
             expose_headers=["Location"],
         )
-    return app
+    return server
 
 
 def _route_id(route: APIRoute) -> str:
@@ -75,9 +79,10 @@ def _route_id(route: APIRoute) -> str:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document with one operationId per method.
+    """The OpenAPI document, with the SPARQL protocol paths (served outside FastAPI's routes)
+    and one operationId per method.
 
-    The protocols need several methods on one route (one route keeps 405's Allow header
+    The Graph Store needs several methods on one route (one route keeps 405's Allow header
     complete), and FastAPI gives all of a route's methods the same id; the method is added here.
     """
     if app.openapi_schema is None:
@@ -86,6 +91,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
+        schema["paths"] = sparql.openapi_paths() | schema["paths"]
         for operations in schema["paths"].values():
             for method, operation in operations.items():
                 operation["operationId"] = f"{operation['operationId']}_{method}"

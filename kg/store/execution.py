@@ -52,6 +52,10 @@ class QueryRunner(Protocol):
 
     def run(self, request: QueryRequest) -> QueryResponse: ...
 
+    async def run_async(self, request: QueryRequest) -> QueryResponse:
+        """`run` for callers on an event loop, which it must not block."""
+        ...
+
     def store_changed(self) -> None:
         """Called after every write, before the write is acknowledged: later queries see it."""
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 
 import pytest
+import uvloop
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, RdfFormat, Triple
 
 from kg.store import EmbeddedStore, QuerySyntaxError, StoreError
@@ -271,3 +273,55 @@ def test_a_pool_cleans_checkpoints_left_by_a_killed_server(store: EmbeddedStore)
 def test_memory_stores_are_refused() -> None:
     with EmbeddedStore("memory:") as memory, pytest.raises(ValueError, match="InlineRunner"):
         WorkerPool(memory)
+
+
+def run_on_uvloop(coroutine: Coroutine[object, object, QueryResponse]) -> QueryResponse:
+    """On the loop `kg serve` runs (uvicorn[standard] picks uvloop), whose watched descriptors
+    turn non-blocking."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
+
+
+def test_the_async_path_answers_like_the_threaded_one(served: tuple[EmbeddedStore, WorkerPool]) -> None:
+    _, pool = served
+    everyone = request(f"SELECT ?s ?o WHERE {{ GRAPH <{G1.value}> {{ ?s ?p ?o }} }} ORDER BY ?s")
+    for query in (request(LOOKUP), everyone, request(LOOKUP)):
+        assert run_on_uvloop(pool.run_async(query)) == pool.run(query)
+    assert len(pool.run(everyone).body) > 65536  # larger than a pipe's buffer: recv must block
+
+
+def test_the_async_path_kills_a_runaway_query_without_blocking_the_loop(store: EmbeddedStore) -> None:
+    async def race(pool: WorkerPool) -> tuple[object, bytes, float]:
+        started = time.monotonic()
+        runaway = asyncio.ensure_future(pool.run_async(request(RUNAWAY, timeout=1.0)))
+        await asyncio.sleep(0.2)
+        lookup = (await pool.run_async(request(LOOKUP))).body
+        looked_up = time.monotonic() - started
+        outcome = (await asyncio.gather(runaway, return_exceptions=True))[0]
+        return outcome, lookup, looked_up
+
+    with WorkerPool(store, workers=2) as pool:
+        workers = pool.pids()
+        outcome, lookup, looked_up = run_on_uvloop(race(pool))  # type: ignore[arg-type]
+        assert isinstance(outcome, QueryTimeout) and str(outcome) == "query stopped after 1 s"
+        assert b"Person 7" in lookup and looked_up < 0.5
+        assert [alive(pid) for pid in workers].count(False) == 1
+        assert cpu_used_over(wait_for_workers(pool, 2), 0.5) < 0.05
+
+
+def test_a_cancelled_async_query_gives_its_worker_back(store: EmbeddedStore) -> None:
+    """A caller that goes away (the server cancels its task) costs no worker: with one worker,
+    the next query runs as soon as the abandoned one is stopped at its own limit."""
+
+    async def abandon(pool: WorkerPool) -> None:
+        task = asyncio.ensure_future(pool.run_async(request(RUNAWAY, timeout=1.0)))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    with WorkerPool(store, workers=1) as pool:
+        asyncio.run(abandon(pool))
+        started = time.monotonic()
+        assert b"Person 7" in pool.run(request(LOOKUP, timeout=5.0)).body
+        assert time.monotonic() - started < 2.5
