@@ -1,7 +1,7 @@
 """The FastAPI application: SPARQL protocol, Graph Store, JSON API and the query UI.
 
-`create_app` opens the store and the query runner at once, so a store that cannot be
-opened (locked by another process, unreachable directory) fails `kg serve` with its
+`create_app` opens the store, the query runner and the run service at once, so a store that
+cannot be opened (locked by another process, unreachable directory) fails `kg serve` with its
 message before anything listens; they are closed when the server shuts down.
 """
 
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 import kg
-from api import graph_store, json_api, pages, sparql
+from api import graph_store, json_api, pages, runs, sparql
 from api.errors import ApiError, handle_api_error, handle_http_exception
 from api.security import BodyLimit
 from api.services import Services
@@ -30,8 +30,8 @@ from api.settings import Settings
 DESCRIPTION = """A SPARQL 1.1 endpoint over the oda-kg knowledge graph of astronomical workflows.
 
 Queries at `/sparql` or `/query`, updates at `/sparql` or `/update`, graphs at `/store`
-(Graph Store HTTP Protocol), workflows as JSON under `/api`. Writes need
-`Authorization: Bearer <token>`.
+(Graph Store HTTP Protocol), workflows and runs as JSON under `/api`. Writes, and starting
+runs, need `Authorization: Bearer <token>`.
 """
 
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> ASGIApp:
     app.state.services = services
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
-    for module in (graph_store, json_api, pages):
+    for module in (graph_store, json_api, runs, pages):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_body=settings.max_body)  # inside FastAPI's error handling
     server: ASGIApp = sparql.ProtocolEndpoints(app, settings.max_body)

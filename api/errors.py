@@ -1,7 +1,7 @@
 """Error responses: one shape for every failure, JSON or plain text as the client prefers.
 
 SPARQL clients read the text; browsers and scripts that ask for JSON get
-`{"error": message, "status": code}`.
+`{"error": message, "status": code}` (with more fields where an error has them, such as `problems`).
 """
 
 from __future__ import annotations
@@ -18,24 +18,36 @@ from api.negotiation import prefers_json
 class ApiError(Exception):
     """Raised anywhere in a request to answer with `status` and `message`."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.details = dict(details or {})
+        """More fields for the JSON shape (e.g. `problems`); the message must say it all as text."""
 
 
 def error_response(
-    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+    request: Request,
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> Response:
     headers = {**(headers or {}), "Vary": "Accept"}
     if prefers_json(request.headers.get("accept")):
-        return JSONResponse({"error": message, "status": status}, status, headers)
+        return JSONResponse({"error": message, "status": status, **(details or {})}, status, headers)
     return PlainTextResponse(f"{message}\n", status, headers)
 
 
 async def handle_api_error(request: Request, error: ApiError) -> Response:
-    return error_response(request, error.status, error.message, error.headers)
+    return error_response(request, error.status, error.message, error.headers, error.details)
 
 
 async def handle_http_exception(request: Request, error: HTTPException) -> Response:

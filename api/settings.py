@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from kg.runs.executors import LazyExecutor
 from kg.store import DEFAULT_LOCATION
 
 MIB = 1024 * 1024
@@ -40,11 +41,16 @@ class Settings:
     """Seconds a query may run before it is stopped."""
     workers: int = 2
     """Query worker processes for an on-disk store."""
+    executor: str = "local"
+    """Where runs started through the API execute: `local` (a process pool) or `dask://HOST:PORT`."""
+    run_jobs: int = 2
+    """Runs executing at once on the local executor."""
 
     def __post_init__(self) -> None:
-        for name in ("max_body", "row_limit", "query_timeout", "workers"):
+        for name in ("max_body", "row_limit", "query_timeout", "workers", "run_jobs"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+        LazyExecutor(self.executor, self.run_jobs)  # opens nothing: refuses an unknown executor now
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: object) -> Settings:
@@ -60,6 +66,8 @@ class Settings:
             max_body=_parsed(env, "KG_MAX_BODY", parse_size, cls.max_body),
             row_limit=_parsed(env, "KG_ROW_LIMIT", int, cls.row_limit),
             query_timeout=_parsed(env, "KG_QUERY_TIMEOUT", float, cls.query_timeout),
+            executor=env.get("KG_EXECUTOR") or cls.executor,
+            run_jobs=_parsed(env, "KG_RUN_JOBS", int, cls.run_jobs),
         )
         return replace(settings, **{k: v for k, v in options.items() if v is not None and v != ()})
 

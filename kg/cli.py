@@ -9,21 +9,20 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from harvesters.notebooks import HarvestReport, NotebookResult, UsageError, harvest
+from kg.cli_common import Context, console, errors, fails_cleanly
+from kg.cli_runs import run_group, runs_command
+from kg.cli_tests import test_notebooks_command
 from kg.formats import RDF_FORMATS, rdf_format_for_path
 from kg.queries import get_named_query, named_queries
 from kg.results import FORMAT_NAMES, FormatMismatch, write_result
-from kg.store import QuerySyntaxError, Store, StoreError, open_store
+from kg.store import QuerySyntaxError, StoreError
 from kg.terms import from_text
 from kg.workflows import (
     AmbiguousWorkflow,
@@ -32,35 +31,6 @@ from kg.workflows import (
     show_workflow,
     workflow_graph_triples,
 )
-
-console = Console()
-errors = Console(stderr=True)
-
-
-class Context:
-    """Holds the store location; the store is opened only by commands that need it."""
-
-    def __init__(self, location: str | None) -> None:
-        self.location = location
-
-    @contextmanager
-    def store(self) -> Iterator[Store]:
-        with open_store(self.location) as store:
-            yield store
-
-
-def fails_cleanly(command: Callable) -> Callable:
-    """Store and query errors end the command with their message and exit 1, not a traceback."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except (StoreError, OSError) as exc:
-            errors.print(f"[red]error:[/red] {exc}")
-            sys.exit(1)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -493,9 +463,9 @@ def serve_command(
             max_body=parse_size(max_body) if max_body else None,
             workers=workers,
         )
+        app = create_app(settings)  # reads the run configuration too
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    app = create_app(settings)
     base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     click.echo(f"serving {settings.store}")
     click.echo(f"  SPARQL endpoint  {base}/sparql")
@@ -511,3 +481,8 @@ def serve_command(
     if settings.read_tokens:
         click.echo("reads need Authorization: Bearer <one of KG_READ_TOKENS or KG_WRITE_TOKENS>")
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+
+
+main.add_command(run_group)
+main.add_command(runs_command)
+main.add_command(test_notebooks_command)

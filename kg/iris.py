@@ -39,6 +39,14 @@ def workflow_graph(key: str) -> NamedNode:
     return NamedNode(f"{BASE}graph/workflow/{key}")
 
 
+def run_iri(run_id: str) -> NamedNode:
+    return NamedNode(f"{BASE}run/{quote(run_id, safe='')}")
+
+
+def run_graph(run_id: str) -> NamedNode:
+    return NamedNode(f"{BASE}graph/run/{quote(run_id, safe='')}")
+
+
 def member_iri(workflow: NamedNode, kind: str, name: str) -> NamedNode:
     """A parameter, output or resource node under its workflow (`kind` is e.g. `parameter`)."""
     return NamedNode(f"{workflow.value}/{kind}/{quote(name, safe='')}")

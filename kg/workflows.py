@@ -6,10 +6,9 @@ CLI and the API give the same JSON whichever store backend is behind them.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from pyoxigraph import Literal, NamedNode, Triple
 
+from kg.graphs import GRAPH_TRIPLES, every, one, read_graph
 from kg.namespaces import KG, ODA, RDF, SCHEMA, SPARQL_PROLOGUE
 from kg.queries import get_named_query
 from kg.store.base import Store
@@ -22,7 +21,6 @@ _FIND = (
   FILTER(?wf = ?key || ?name = ?key || ?path = ?key)
 }"""
 )
-_GRAPH = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 class WorkflowNotFound(LookupError):
@@ -52,7 +50,7 @@ def list_workflows(store: Store) -> list[dict[str, object]]:
 
 def find_workflow(store: Store, key: str) -> tuple[NamedNode, NamedNode]:
     """The workflow (and its graph) named by `key`: its name, notebook path or IRI."""
-    matches = store.select(_FIND, {"key": _key_term(key)})
+    matches = store.select(_FIND, {"key": key_term(key)})
     if not matches:
         raise WorkflowNotFound(f"no workflow named {key!r}; `kg workflows` lists them")
     if len(matches) > 1:
@@ -64,10 +62,10 @@ def find_workflow(store: Store, key: str) -> tuple[NamedNode, NamedNode]:
 def workflow_graph_triples(store: Store, key: str) -> list[Triple]:
     """Every triple of the workflow's own graph, e.g. to check it against the shapes."""
     _, graph = find_workflow(store, key)
-    return [Triple(r["s"], r["p"], r["o"]) for r in store.select(_GRAPH, {"g": graph})]
+    return [Triple(r["s"], r["p"], r["o"]) for r in store.select(GRAPH_TRIPLES, {"g": graph})]
 
 
-def _key_term(key: str) -> NamedNode | Literal:
+def key_term(key: str) -> NamedNode | Literal:
     """An IRI when the key looks like one (and is valid), else a name or path."""
     if "://" in key:
         try:
@@ -80,22 +78,21 @@ def _key_term(key: str) -> NamedNode | Literal:
 def show_workflow(store: Store, key: str) -> dict[str, object]:
     """The full description of one workflow (shape documented in the README)."""
     workflow, graph = find_workflow(store, key)
-    about: dict[NamedNode, dict[NamedNode, list]] = defaultdict(lambda: defaultdict(list))
-    for row in store.select(_GRAPH, {"g": graph}):
-        about[row["s"]][row["p"]].append(row["o"])
+    about = read_graph(store, graph)
     wf = about[workflow]
     parameters = sorted((_parameter(about[p]) for p in wf[KG.hasParameter]), key=lambda p: p["position"])
     return {
-        "name": _one(wf, SCHEMA.name),
+        "name": one(wf, SCHEMA.name),
         "iri": workflow.value,
-        "notebook_path": _one(wf, KG.notebookPath),
-        "repository": _one(wf, SCHEMA.codeRepository),
-        "commit": _one(wf, KG.commit),
-        "content_hash": _one(wf, KG.contentHash),
-        "is_test": _one(wf, KG.isTest),
-        "harvested_at": _one(wf, KG.harvestedAt),
-        "version": _one(wf, ODA.version),
-        "references": _all(wf, ODA.reference),
+        "notebook_path": one(wf, KG.notebookPath),
+        "repository": one(wf, SCHEMA.codeRepository),
+        "local_file": one(wf, KG.localFile),
+        "commit": one(wf, KG.commit),
+        "content_hash": one(wf, KG.contentHash),
+        "is_test": one(wf, KG.isTest),
+        "harvested_at": one(wf, KG.harvestedAt),
+        "version": one(wf, ODA.version),
+        "references": every(wf, ODA.reference),
         "parameters": parameters,
         "outputs": sorted((_output(about[o]) for o in wf[KG.hasOutput]), key=lambda o: str(o["name"])),
         "resources": [
@@ -106,47 +103,38 @@ def show_workflow(store: Store, key: str) -> dict[str, object]:
     }
 
 
-def _one(props: dict, prop: NamedNode) -> object:
-    values = props.get(prop)
-    return to_python(values[0]) if values else None
-
-
-def _all(props: dict, prop: NamedNode) -> list[object]:
-    return [to_python(v) for v in props.get(prop, [])]
-
-
 def _types(props: dict, own: NamedNode) -> list[str]:
     return sorted(curie(t.value) for t in props.get(RDF.type, []) if t != own)
 
 
 def _parameter(props: dict) -> dict[str, object]:
     return {
-        "name": _one(props, SCHEMA.name),
-        "position": _one(props, KG.position),
+        "name": one(props, SCHEMA.name),
+        "position": one(props, KG.position),
         "types": _types(props, KG.Parameter),
-        "datatype": _one(props, KG.datatype),
-        "default": _one(props, SCHEMA.defaultValue),
-        "lower_limit": _one(props, ODA.lower_limit),
-        "upper_limit": _one(props, ODA.upper_limit),
-        "allowed_values": _all(props, ODA.allowed_value),
-        "unit": _one(props, ODA.unit),
-        "format": _one(props, ODA.format),
-        "common_name": _one(props, KG.commonParameter),
-        "optional": bool(_one(props, KG.optional)),
-        "label": _one(props, ODA.label),
-        "description": _one(props, ODA.description),
-        "group": _one(props, ODA.group),
-        "annotation": _one(props, KG.annotation),
+        "datatype": one(props, KG.datatype),
+        "default": one(props, SCHEMA.defaultValue),
+        "lower_limit": one(props, ODA.lower_limit),
+        "upper_limit": one(props, ODA.upper_limit),
+        "allowed_values": every(props, ODA.allowed_value),
+        "unit": one(props, ODA.unit),
+        "format": one(props, ODA.format),
+        "common_name": one(props, KG.commonParameter),
+        "optional": bool(one(props, KG.optional)),
+        "label": one(props, ODA.label),
+        "description": one(props, ODA.description),
+        "group": one(props, ODA.group),
+        "annotation": one(props, KG.annotation),
     }
 
 
 def _output(props: dict) -> dict[str, object]:
     return {
-        "name": _one(props, SCHEMA.name),
+        "name": one(props, SCHEMA.name),
         "types": _types(props, KG.Output),
-        "label": _one(props, ODA.label),
-        "is_comment": bool(_one(props, KG.isComment)),
-        "annotation": _one(props, KG.annotation),
+        "label": one(props, ODA.label),
+        "is_comment": bool(one(props, KG.isComment)),
+        "annotation": one(props, KG.annotation),
     }
 
 
@@ -155,7 +143,7 @@ def _resource(node: NamedNode, props: dict, required: bool) -> dict[str, object]
         "iri": node.value,
         "types": _types(props, ODA.Resource),
         "required": required,
-        "env_var": _one(props, ODA.resourceBindingEnvVarName),
-        "memory_per_process": _one(props, ODA.memory_per_process),
-        "n_processes": _one(props, ODA.n_processes),
+        "env_var": one(props, ODA.resourceBindingEnvVarName),
+        "memory_per_process": one(props, ODA.memory_per_process),
+        "n_processes": one(props, ODA.n_processes),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
+from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -53,6 +54,7 @@ def workflow_quads(workflow: Workflow) -> list[Quad]:
         Quad(wf, RDF.type, SCHEMA.SoftwareSourceCode, g),
         Quad(wf, SCHEMA.name, Literal(workflow.name), g),
         Quad(wf, KG.notebookPath, Literal(workflow.notebook_path), g),
+        Quad(wf, KG.localFile, NamedNode(Path(repository.root, workflow.notebook_path).as_uri()), g),
         Quad(wf, SCHEMA.codeRepository, NamedNode(repository.iri), g),
         Quad(wf, KG.contentHash, Literal(workflow.content_hash), g),
         Quad(wf, KG.isTest, Literal(workflow.is_test), g),

@@ -1,0 +1,1 @@
+"""Runs: validated, traced, recorded executions of harvested workflows."""
