@@ -29,6 +29,7 @@ bench: setup
 	$(BIN)/python benchmarks/harvest.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/sparql.py
+	$(BIN)/python benchmarks/runs.py
 
 lint: setup
 	$(BIN)/ruff check .

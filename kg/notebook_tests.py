@@ -41,10 +41,9 @@ from kg.iris import workflow_iri
 from kg.runs.cache import cache_key
 from kg.runs.config import RunConfig
 from kg.runs.environment import environment_fingerprint, kernel_environment
-from kg.runs.execute import KERNEL_LOG
 from kg.runs.executors import Executor
+from kg.runs.layout import KERNEL_LOG, OUTPUTS_DIR
 from kg.runs.model import Execution, Run, Status
-from kg.runs.outputs import OUTPUTS_DIR
 from kg.runs.planning import Plan, plan_run
 from kg.runs.records import write_run
 from kg.runs.service import RunService, Tracked
@@ -192,7 +191,8 @@ def _start(
         if result.ok:
             plan = plan_run(store, workflow_iri(workflow.key).value, {}, config)
         else:  # no description to check values against, bind resources or name outputs by
-            plan = Plan(_bare_run(workflow, notebook.path, config), {"outputs": []}, {})
+            environment = kernel_environment(config.kernel_name)
+            plan = Plan(_bare_run(workflow, notebook.path, config), {"outputs": []}, {}, environment)
     except ValueError as refusal:
         run = _bare_run(workflow, notebook.path, config)
         now = datetime.now(UTC)

@@ -25,12 +25,11 @@ from traitlets import Dict, Unicode
 from traitlets.config import Config
 
 from kg.runs.environment import kernel_environment
+from kg.runs.layout import CAPTURE_FILE, KERNEL_LOG
 from kg.runs.model import Execution, Status
-from kg.runs.outputs import CAPTURE_FILE, capture_cell, collect_outputs
+from kg.runs.outputs import capture_cell, collect_outputs
 from kg.runs.progress import ProgressWatcher, write_context
 
-KERNEL_LOG = "kernel.log"
-"""The kernel process's stdout and stderr, in the run's directory."""
 KERNEL_START_ATTEMPTS = 2
 """Kernels started in parallel can collide on the ports they pick; a failed start is tried once more."""
 
@@ -81,9 +80,12 @@ def execute(
     timeout_s: float | None = None,
     on_progress: Callable[[dict], None] | None = None,
     kernel_name: str = "python3",
+    environment: Mapping[str, str] | None = None,
 ) -> Execution:
     """Run `notebook` with the (validated) `values` in a fresh kernel whose working directory is `run_dir`.
 
+    `environment` is the kernel's software environment as recorded (`kernel_environment`, asked
+    for here when not given: a planned run passes the one its cache key was made from).
     `env` is added to the kernel's environment only; `timeout_s` limits each cell's execution;
     `on_progress` receives each new progress report the notebook writes (see `kg.runs.progress`).
     The executed notebook is kept as `run_dir/<notebook name>`; the values of `output_names` are
@@ -96,7 +98,7 @@ def execute(
     executed = run_dir / notebook.name
     if executed == notebook:
         raise ValueError(f"run directory {run_dir} holds the notebook: its executed copy would replace it")
-    environment = kernel_environment(kernel_name)
+    environment = dict(environment) if environment is not None else kernel_environment(kernel_name)
     try:
         source = nbformat.read(notebook, as_version=4)
     except (OSError, ValueError) as error:

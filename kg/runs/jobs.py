@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kg.runs.execute import execute
+from kg.runs.layout import TRACE_FILE
 from kg.runs.model import Execution
 from kg.runs.trace import read_trace, tracing_environment
-
-TRACE_FILE = ".kg-astroquery-trace.jsonl"
-"""The tracer's record of the run's astroquery calls, in the run's directory."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +26,14 @@ class Job:
     astroquery_timeout_s: float = 60.0
     cell_timeout_s: float | None = None
     kernel_name: str = "python3"
+    environment: dict[str, str] | None = None
+    """The kernel's software environment the run was planned (and cache-keyed) with."""
 
 
 def run_job(job: Job) -> Execution:
     """Execute `job` (in whichever process an executor runs it) and attach its astroquery calls."""
+    from kg.runs.execute import execute  # papermill, nbclient: imported where jobs run, not by every `kg`
+
     run_dir = Path(job.run_dir)
     trace = run_dir / TRACE_FILE
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -46,5 +47,6 @@ def run_job(job: Job) -> Execution:
         env=env,
         timeout_s=job.cell_timeout_s,
         kernel_name=job.kernel_name,
+        environment=job.environment,
     )
     return replace(execution, calls=read_trace(trace))

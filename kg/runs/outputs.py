@@ -19,12 +19,12 @@ from typing import Any
 
 import nbformat
 
+from kg.runs.hashing import canonical_json, sha256_hash
+from kg.runs.layout import CAPTURE_FILE, OUTPUTS_DIR
 from kg.runs.model import OutputValue
 
 INLINE_LIMIT = 64 * 1024
 """Largest canonical JSON (bytes) of a value kept inline; a larger value is written to `outputs/`."""
-OUTPUTS_DIR = "outputs"
-CAPTURE_FILE = ".kg_outputs.json"
 CELL_TAG = "kg-outputs"
 
 _CAPTURE_FUNCTION = '''\
@@ -75,16 +75,6 @@ def _kg_capture_outputs(names, destination):
     with open(destination, "w", encoding="utf-8") as output:
         output.write("{" + ", ".join(entries) + "}")
 '''
-
-
-def canonical_json(value: Any) -> bytes:
-    """One byte string per JSON value (sorted keys, no spaces, UTF-8), so equal values hash equal."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def sha256_hash(data: bytes) -> str:
-    """`sha256:<hex>`, the form every hash in the graph takes."""
-    return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
 
 def capture_cell(output_names: Sequence[str], run_dir: Path) -> nbformat.NotebookNode:

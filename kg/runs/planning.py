@@ -39,6 +39,8 @@ class Plan:
     """The workflow's description (`show_workflow`)."""
     kernel_env: dict[str, str]
     """Resource credentials for the kernel's environment: never recorded anywhere."""
+    environment: dict[str, str]
+    """The kernel's software environment, part of the cache key and recorded with the run."""
 
 
 def plan_run(store: Store, target: str, given: Mapping[str, object], config: RunConfig) -> Plan:
@@ -51,7 +53,8 @@ def plan_run(store: Store, target: str, given: Mapping[str, object], config: Run
         workflow, given, notebook_dir=notebook.parent, allow_file_urls=config.allow_file_urls
     )
     kernel_env = bind_resources(workflow["resources"], config.resources)  # type: ignore[arg-type]
-    fingerprint = environment_fingerprint(kernel_environment(config.kernel_name))
+    environment = kernel_environment(config.kernel_name)
+    fingerprint = environment_fingerprint(environment)
     name, hash_ = str(workflow["name"]), str(workflow["content_hash"])
     run = Run(
         id=f"{name}-{secrets.token_hex(4)}",
@@ -65,7 +68,7 @@ def plan_run(store: Store, target: str, given: Mapping[str, object], config: Run
         commit=workflow["commit"],  # type: ignore[arg-type]
         objects=_objects(workflow, values),
     )
-    return Plan(run, workflow, kernel_env)
+    return Plan(run, workflow, kernel_env, environment)
 
 
 def local_notebook(workflow: Mapping[str, object]) -> Path:

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-CONTEXT_FILE = ".oda_api_context"
-PROGRESS_FILE = ".oda_api_progress.json"
+from kg.runs.layout import CONTEXT_FILE, PROGRESS_FILE
+
 POLL_INTERVAL_S = 0.05
 
 log = logging.getLogger(__name__)

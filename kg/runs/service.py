@@ -21,9 +21,10 @@ from kg.runs.cache import find_cached
 from kg.runs.config import RunConfig
 from kg.runs.executors import Executor, JobFuture
 from kg.runs.jobs import Job
+from kg.runs.layout import CONTEXT_FILE, PROGRESS_FILE
 from kg.runs.model import Execution, Run, Status
 from kg.runs.planning import Plan
-from kg.runs.progress import CONTEXT_FILE, PROGRESS_FILE, read_report
+from kg.runs.progress import read_report
 from kg.runs.records import worker_id, write_run
 from kg.store.base import Store
 
@@ -85,6 +86,7 @@ class RunService:
             astroquery_timeout_s=self.config.astroquery_timeout_s,
             cell_timeout_s=self.config.cell_timeout_s,
             kernel_name=self.config.kernel_name,
+            environment=plan.environment,
         )
         tracked = Tracked(run, run_dir=run_dir)
         try:
@@ -105,7 +107,8 @@ class RunService:
                     changed = True
                 if changed:
                     on_update(t)
-            time.sleep(POLL_INTERVAL_S)
+            if following:
+                time.sleep(POLL_INTERVAL_S)
 
     def _observe(self, t: Tracked) -> bool:
         """Note a job that has started and new progress; whether anything changed."""

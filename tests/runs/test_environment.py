@@ -72,3 +72,21 @@ def test_the_fingerprint_depends_on_the_versions_not_on_their_order():
     assert fingerprint.startswith("sha256:") and len(fingerprint) == len("sha256:") + 64
     assert environment_fingerprint(dict(reversed(environment.items()))) == fingerprint
     assert environment_fingerprint({**environment, "numpy": "2.2.2"}) != fingerprint
+
+
+def test_a_later_process_reads_the_environment_from_disk_without_asking_the_interpreter(
+    tmp_path, monkeypatch
+):
+    from kg.runs import environment
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(environment, "_cache", {})
+    first = kernel_environment("python3")
+    assert list((tmp_path / "cache" / "oda-kg").glob("kernel-environment-*.json"))
+
+    def no_interpreter(interpreter: str) -> dict:
+        raise AssertionError(f"{interpreter} was asked again")
+
+    monkeypatch.setattr(environment, "_cache", {})  # as in a new `kg` process
+    monkeypatch.setattr(environment, "_ask_interpreter", no_interpreter)
+    assert kernel_environment("python3") == first

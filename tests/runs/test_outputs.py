@@ -10,8 +10,9 @@ import pytest
 from astropy.table import QTable
 
 from kg.runs.execute import execute
+from kg.runs.hashing import canonical_json, sha256_hash
 from kg.runs.model import Execution, OutputValue, Status
-from kg.runs.outputs import INLINE_LIMIT, canonical_json, sha256_hash
+from kg.runs.outputs import INLINE_LIMIT
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 VALUES_OUTPUTS = [

@@ -7,7 +7,8 @@ import logging
 import time
 from pathlib import Path
 
-from kg.runs.progress import CONTEXT_FILE, ProgressWatcher, write_context
+from kg.runs.layout import CONTEXT_FILE
+from kg.runs.progress import ProgressWatcher, write_context
 
 
 def report(stage: str, progress: int) -> dict:
