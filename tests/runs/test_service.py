@@ -12,10 +12,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from astroquery_services import AstroqueryServices
 from distributed import LocalCluster
 from pyoxigraph import RdfFormat
 
 from harvesters.notebooks import harvest
+from kg.iris import object_iri
 from kg.runs.config import RunConfig
 from kg.runs.executors import DaskExecutor, Executor, LazyExecutor
 from kg.runs.model import Status
@@ -181,3 +183,29 @@ def _files(directory: Path) -> Iterator[bytes]:
     for path in directory.rglob("*"):
         if path.is_file():
             yield path.read_bytes()
+
+
+def test_astroquery_calls_made_by_a_run_are_in_its_record(tmp_path, monkeypatch) -> None:
+    """End to end: the tracer in the run's kernel, its trace read back, the calls in the run graph
+    and `prov:used` for the object both the values and the call name (SIMBAD replayed offline)."""
+    services = AstroqueryServices(tmp_path / "services")
+    for name, value in services.environment().items():
+        monkeypatch.setenv(name, value)  # the kernel inherits them, as from a user's shell
+    executor = LazyExecutor("local", jobs=1)
+    try:
+        with EmbeddedStore(tmp_path / "store") as store:
+            svc = service(store, executor, tmp_path, astroquery_timeout_s=10.0)
+            tracked, seen = run(svc, str(ROOT / "tests" / "runs" / "notebooks" / "aq_simbad.ipynb"), {})
+            record = show_run(store, tracked.run.id)
+            assert seen[-1] == "completed", record["error"]
+            [call] = record["calls"]
+            assert (call["module"], call["method"], call["outcome"]) == ("SimbadClass", "query_object", "ok")
+            assert call["objects"] == ["Mrk 421"] and record["objects"] == ["Mrk 421"]
+            used = store.select(
+                "SELECT ?obj WHERE { ?run <http://www.w3.org/ns/prov#used> ?obj . "
+                "?call <http://odahub.io/ontology#isRequestingAstroObject> ?obj }"
+            )
+            assert [row["obj"] for row in used] == [object_iri("Mrk 421")]
+    finally:
+        executor.close()
+        services.close()
