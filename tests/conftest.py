@@ -22,6 +22,15 @@ OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 STARTUP_TIMEOUT_S = 10.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What kg caches on disk (the kernels' environments) stays in the session's temporary
+    directory, not in the user's ~/.cache; kernels started by the tests inherit it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+        yield
+
+
 def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
