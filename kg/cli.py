@@ -426,6 +426,15 @@ def validate_command(obj: Context, names: tuple[str, ...]) -> None:
 )
 @click.option("--workers", type=int, help="Query worker processes for an on-disk store (default 2).")
 @click.option(
+    "--executor",
+    metavar="SPEC",
+    help="Where runs started through /api/runs execute: local (default) or dask://HOST:PORT. "
+    "Env: KG_EXECUTOR.",
+)
+@click.option(
+    "--run-jobs", type=int, help="Runs executing at once on the local executor (default 2). Env: KG_RUN_JOBS."
+)
+@click.option(
     "--access-log", is_flag=True, help="Log every request (off by default: it costs ~10% of throughput)."
 )
 @click.pass_obj
@@ -441,6 +450,8 @@ def serve_command(
     row_limit: int | None,
     max_body: str | None,
     workers: int | None,
+    executor: str | None,
+    run_jobs: int | None,
     access_log: bool,
 ) -> None:
     """Serve the SPARQL endpoint, Graph Store, JSON API and query UI over HTTP.
@@ -462,6 +473,8 @@ def serve_command(
             row_limit=row_limit,
             max_body=parse_size(max_body) if max_body else None,
             workers=workers,
+            executor=executor,
+            run_jobs=run_jobs,
         )
         app = create_app(settings)  # reads the run configuration too
     except ValueError as exc:

@@ -104,7 +104,10 @@ def test_serve_over_a_remote_store_with_a_write_token(oxigraph_server: str, tmp_
         )
 
 
-@pytest.mark.parametrize("args", [["--max-body", "lots"], ["--row-limit", "many"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--max-body", "lots"], ["--row-limit", "many"], ["--executor", "ray://x"], ["--run-jobs", "0"]],
+)
 def test_bad_settings_are_usage_errors(args: list[str], tmp_path: Path) -> None:
     done = subprocess.run(
         [str(KG), "serve", "--store", "memory:", *args], capture_output=True, text=True, timeout=30
