@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from distributed import LocalCluster
 
 from kg.cli import main
 
@@ -115,3 +116,11 @@ def test_a_run_whose_process_is_killed_is_marked_failed_at_the_next_start(tmp_pa
     assert run["status"] == "failed"
     assert f"the run's process died (pid {running.pid} on " in run["error"]
     assert f"run {run['id']} was left active by a process that died; marked failed" in listed.stderr
+
+
+def test_runs_go_to_a_dask_scheduler_named_on_the_command_line(kg) -> None:
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address.removeprefix("tcp://")
+        out, _ = kg("run", str(STEPS), "-p", "src_name", "M82", "--executor", f"dask://{address}", "--json")
+        assert json.loads(out)["status"] == "completed"
+        assert "run_job" in cluster.scheduler.task_prefixes, "the job went through the scheduler"
