@@ -42,7 +42,7 @@ class Settings:
     workers: int = 2
     """Query worker processes for an on-disk store."""
     executor: str = "local"
-    """Where runs started through the API execute: `local` (a process pool) or `dask://HOST:PORT`."""
+    """Where runs started through the API execute: `local` (kernels on this machine) or `dask://HOST:PORT`."""
     run_jobs: int = 2
     """Runs executing at once on the local executor."""
 

@@ -63,7 +63,7 @@ def run_group() -> None:
     default="local",
     envvar="KG_EXECUTOR",
     show_default=True,
-    help="`local` (a process pool) or `dask://HOST:PORT` (a Dask scheduler). Env: KG_EXECUTOR.",
+    help="`local` (kernels on this machine) or `dask://HOST:PORT` (a Dask scheduler). Env: KG_EXECUTOR.",
 )
 @click.option("--allow-file-urls", is_flag=True, help="Let oda:FileURL parameters name URLs to fetch.")
 @click.option("--json", "as_json", is_flag=True, help="Print each run's record as JSON.")

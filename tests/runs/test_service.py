@@ -1,4 +1,4 @@
-"""Running planned runs for real: papermill kernels in the local process pool and in a Dask
+"""Running planned runs for real: papermill kernels on the local executor and in a Dask
 LocalCluster, with the lifecycle, the cache, progress, errors and resources recorded in an
 on-disk store."""
 
