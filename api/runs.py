@@ -23,7 +23,7 @@ from api.services import Services, get_services
 from kg.runs.planning import plan_run
 from kg.runs.records import RunNotFound, list_runs, show_run
 from kg.runs.values import InvalidValues
-from kg.workflows import AmbiguousWorkflow, WorkflowNotFound, find_workflow
+from kg.workflows import AmbiguousWorkflow, WorkflowNotFound
 
 router = APIRouter(prefix="/api", tags=["JSON API"])
 
@@ -137,8 +137,7 @@ def _start(services: Services, key: str, values: dict[str, object], force: bool)
     """Plan (refusals as ApiError) and start the run of the workflow `key` names."""
     runs = services.runs
     try:
-        workflow, _ = find_workflow(services.store, key)
-        plan = plan_run(services.store, workflow.value, values, runs.service.config)
+        plan = plan_run(services.store, key, values, runs.service.config)
     except WorkflowNotFound as error:
         raise ApiError(404, str(error)) from error
     except AmbiguousWorkflow as error:

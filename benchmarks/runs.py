@@ -40,7 +40,7 @@ from kg.runs.config import RunConfig
 from kg.runs.executors import LazyExecutor
 from kg.runs.jobs import Job, run_job
 from kg.runs.model import Status
-from kg.runs.planning import plan_run
+from kg.runs.planning import harvested_key, plan_run
 from kg.runs.service import RunService
 from kg.store import Store, open_store
 
@@ -147,7 +147,7 @@ def kg_run_in_process(store: Store, config: RunConfig, target: str) -> tuple[flo
     """One `kg run TARGET --force` as the CLI does it (a local executor opened and closed per command)."""
     gc.collect()
     t0 = time.perf_counter()
-    plan = plan_run(store, target, GIVEN, config)
+    plan = plan_run(store, harvested_key(store, target), GIVEN, config)
     t1 = time.perf_counter()
     executor = LazyExecutor("local", 1)
     service = RunService(store, config, executor)
@@ -204,7 +204,7 @@ def cache_hit_in_process(store: Store, config: RunConfig, target: str) -> tuple[
     executor = LazyExecutor("local", 1)
     gc.collect()
     t0 = time.perf_counter()
-    plan = plan_run(store, target, GIVEN, config)
+    plan = plan_run(store, harvested_key(store, target), GIVEN, config)
     t1 = time.perf_counter()
     tracked = RunService(store, config, executor).start(plan)
     t2 = time.perf_counter()

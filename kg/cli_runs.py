@@ -21,7 +21,7 @@ from kg.cli_common import Context, console, errors, fails_cleanly
 from kg.runs.config import ConfigError, RunConfig
 from kg.runs.executors import ExecutorError, LazyExecutor
 from kg.runs.model import Status
-from kg.runs.planning import Plan, plan_run
+from kg.runs.planning import Plan, harvested_key, plan_run
 from kg.runs.records import RunNotFound, list_runs, mark_dead_runs, show_run
 from kg.runs.service import RunService, Tracked
 from kg.store import Store
@@ -104,7 +104,7 @@ def _plans(store: Store, targets: tuple[str, ...], given: dict[str, str], config
     plans, problems = [], []
     for target in targets:
         try:
-            plans.append(plan_run(store, target, given, config))
+            plans.append(plan_run(store, harvested_key(store, target), given, config))
         except (WorkflowNotFound, AmbiguousWorkflow, ValueError) as exc:
             problems.append(str(exc))
     if problems:

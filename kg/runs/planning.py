@@ -1,9 +1,10 @@
 """Planning a run: everything that must hold before a kernel starts.
 
-The workflow is looked up in the graph (or a notebook path is harvested first), the notebook
-file checked to be the one that was harvested, the values validated and completed, the
-resources bound, and the run keyed for the cache. Each refusal is a `PlanningError` subclass
-with one message listing what is wrong, and nothing has run.
+The workflow is looked up in the graph, the notebook file checked to be the one that was
+harvested, the values validated and completed, the resources bound, and the run keyed for the
+cache. Each refusal is a `PlanningError` subclass with one message listing what is wrong, and
+nothing has run. `kg run` also accepts a notebook file, harvested first (`harvested_key`); the
+API does not.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ class Plan:
     """The kernel's software environment, part of the cache key and recorded with the run."""
 
 
-def plan_run(store: Store, target: str, given: Mapping[str, object], config: RunConfig) -> Plan:
-    """The planned run of `target` (a workflow's name, path or IRI, or a notebook file, which is
-    harvested first) with the `given` values; PlanningError (or its ValueError subclasses from
-    values and resources) when it cannot run."""
-    workflow = show_workflow(store, _harvested(store, target))
+def plan_run(store: Store, key: str, given: Mapping[str, object], config: RunConfig) -> Plan:
+    """The planned run of the harvested workflow `key` names (its name, notebook path or IRI) with
+    the `given` values; PlanningError (or its ValueError subclasses from values and resources)
+    when it cannot run."""
+    workflow = show_workflow(store, key)
     notebook = local_notebook(workflow)
     values = resolve_values(
         workflow, given, notebook_dir=notebook.parent, allow_file_urls=config.allow_file_urls
@@ -88,9 +89,9 @@ def local_notebook(workflow: Mapping[str, object]) -> Path:
     return path
 
 
-def _harvested(store: Store, target: str) -> str:
-    """The workflow key to look up: `target` itself, or, for a notebook file, the IRI of the
-    workflow harvesting it (now) gives."""
+def harvested_key(store: Store, target: str) -> str:
+    """The workflow key `target` stands for: `target` itself, or, for a notebook file, the IRI of
+    the workflow harvesting it (now) gives, so `kg run path/to/nb.ipynb` runs what is on disk."""
     path = Path(target)
     if path.suffix != ".ipynb" or not path.is_file():
         return target

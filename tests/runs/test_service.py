@@ -21,7 +21,7 @@ from kg.iris import object_iri
 from kg.runs.config import RunConfig
 from kg.runs.executors import DaskExecutor, Executor, LazyExecutor
 from kg.runs.model import Status
-from kg.runs.planning import plan_run
+from kg.runs.planning import harvested_key, plan_run
 from kg.runs.records import list_runs, show_run
 from kg.runs.resources import MissingResource
 from kg.runs.service import RunService, Tracked
@@ -54,7 +54,9 @@ def service(store: EmbeddedStore, executor: Executor, tmp_path: Path, **config: 
 
 def run(svc: RunService, target: str, values: dict, *, force: bool = False) -> tuple[Tracked, list[str]]:
     """Start and follow one run; the statuses `wait` reported, in order."""
-    tracked = svc.start(plan_run(svc.store, target, values, svc.config), force=force)
+    tracked = svc.start(
+        plan_run(svc.store, harvested_key(svc.store, target), values, svc.config), force=force
+    )
     seen: list[str] = []
     svc.wait([tracked], lambda t: seen.append(t.run.status.value))
     return tracked, seen
