@@ -36,7 +36,7 @@ from pathlib import Path
 from harvesters.notebooks import NotebookResult, harvest
 from harvesters.notebooks.model import Workflow
 from harvesters.notebooks.notebook import is_papermill_output, load_cells
-from harvesters.notebooks.repository import _SKIPPED_DIRS
+from harvesters.notebooks.repository import is_skipped_directory
 from kg.iris import workflow_iri
 from kg.runs.cache import cache_key
 from kg.runs.config import RunConfig
@@ -138,7 +138,7 @@ def _candidates(given: Path) -> Iterator[tuple[Path, str]]:
         raise NotebookSearchError(f"{given}: no such file or directory")
     for path in sorted(given.glob("**/*.ipynb")):
         relative = path.relative_to(given)
-        skipped = any(part.startswith(".") or part in _SKIPPED_DIRS for part in relative.parts)
+        skipped = any(is_skipped_directory(part) for part in relative.parts)  # hidden files too
         if not skipped and path.is_file():
             yield path, relative.as_posix()
 
@@ -192,9 +192,9 @@ def _start(
             plan = plan_run(store, workflow_iri(workflow.key).value, {}, config)
         else:  # no description to check values against, bind resources or name outputs by
             environment = kernel_environment(config.kernel_name)
-            plan = Plan(_bare_run(workflow, notebook.path, config), {"outputs": []}, {}, environment)
+            plan = Plan(_bare_run(workflow, notebook.path, environment), {"outputs": []}, {}, environment)
     except ValueError as refusal:
-        run = _bare_run(workflow, notebook.path, config)
+        run = _bare_run(workflow, notebook.path, kernel_environment(config.kernel_name))
         now = datetime.now(UTC)
         run.status = Status.FAILED
         run.execution = Execution(Status.FAILED, now, now, error=f"not run: {refusal}")
@@ -205,10 +205,10 @@ def _start(
     return service.start(plan, force=True)
 
 
-def _bare_run(workflow: Workflow, notebook: Path, config: RunConfig) -> Run:
+def _bare_run(workflow: Workflow, notebook: Path, environment: dict[str, str]) -> Run:
     """A test run of the notebook as it is, given no values, for a notebook harvest rejected or
     whose run cannot be planned."""
-    fingerprint = environment_fingerprint(kernel_environment(config.kernel_name))
+    fingerprint = environment_fingerprint(environment)
     return Run(
         id=f"{workflow.name}-{secrets.token_hex(4)}",
         workflow=workflow_iri(workflow.key).value,

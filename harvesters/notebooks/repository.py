@@ -23,7 +23,13 @@ from .model import Repository
 MMODA_CONFIG = "mmoda.yaml"
 HELP_PAGE = "mmoda_help_page.md"
 ACKNOWLEDGEMENTS = "acknowledgements.md"
-_SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules", ".venv", "venv", ".kg", ".git"}
+_SKIPPED_DIRS = {"__pycache__", "node_modules", "venv"}
+
+
+def is_skipped_directory(name: str) -> bool:
+    """Directories that hold no one's notebooks: hidden ones (`.git`, `.ipynb_checkpoints`,
+    `.venv`, `.kg`), caches and installed packages."""
+    return name.startswith(".") or name in _SKIPPED_DIRS
 
 
 class UsageError(Exception):
@@ -104,7 +110,7 @@ def _collect(directory: Path, repository: Repository, found: Discovery) -> None:
     """Every notebook below `directory`; a subdirectory with its own `mmoda.yaml` is walked as
     a repository of its own."""
     for path in sorted(directory.iterdir()):
-        if path.is_dir() and path.name not in _SKIPPED_DIRS and not path.name.startswith("."):
+        if path.is_dir() and not is_skipped_directory(path.name):
             if (path / MMODA_CONFIG).is_file():
                 _walk(path, found)
             else:
