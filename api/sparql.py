@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from api.errors import ApiError, error_response
+from api.errors import ApiError, handle_api_error
 from api.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, available, negotiate
 from api.security import BodyLimit, check_federation, require_read, require_write
 from api.service_description import render
@@ -98,7 +98,7 @@ class ProtocolEndpoints:
                 raise ApiError(405, "Method Not Allowed", {"Allow": ", ".join(endpoint.methods)})
             response = await _serve(request, endpoint.kinds)
         except ApiError as error:
-            response = error_response(request, error.status, error.message, error.headers)
+            response = await handle_api_error(request, error)
         await response(scope, receive, send)
 
 
